@@ -1,0 +1,470 @@
+//! `sockkit listen [HOST] PORT`: a TCP server. One client by default, relayed like `connect`; with
+//! `-k` many clients at once, each served by its own task; `--echo`, `--broker` and `--chat` turn it
+//! into the echo and chat servers of the tutorials.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use crate::cli::ListenArgs;
+use crate::error::{describe_io, usage, ExitCode};
+use crate::input::{self, InputOpts};
+use crate::net::{self, display_addr, Family, ListenAddr, Resolve};
+use crate::output::Output;
+use crate::relay::{self, human_bytes, RelayConfig, READ_SIZE};
+use crate::render::StreamLabel;
+
+/// What a multi-client listener does with each client's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Print it (default).
+    Print,
+    /// Print it and send it back to the client.
+    Echo,
+    /// Print it and send it to every other client.
+    Broker,
+    /// Like Broker, line by line with a `<clientN>` prefix and control characters escaped.
+    Chat,
+}
+
+/// A validated `listen` command line.
+struct Config {
+    at: ListenAddr,
+    resolve: Resolve,
+    keep_open: bool,
+    max_conns: usize,
+    role: Role,
+    relay: RelayConfig,
+    input: Option<InputOpts>,
+    verbose: bool,
+}
+
+impl Config {
+    fn from_args(args: ListenArgs) -> Result<Config> {
+        let at = ListenAddr::from_args(&args.addr, args.port)?;
+        if args.max_conns == 0 {
+            return Err(usage("--max-conns must be at least 1"));
+        }
+        let role = match (args.echo, args.broker, args.chat) {
+            (true, _, _) => Role::Echo,
+            (_, _, true) => Role::Chat,
+            (_, true, _) => Role::Broker,
+            _ => Role::Print,
+        };
+        let keep_open = args.keep_open || matches!(role, Role::Broker | Role::Chat);
+        // An echo server answers with the client's own bytes; stdin has no part in it.
+        let reads_stdin = !args.recv_only && role != Role::Echo;
+        let input = reads_stdin.then_some(InputOpts {
+            mode: args.send.send,
+            pickle_protocol: args.send.pickle_protocol,
+            crlf: args.send.crlf,
+            lines: false,
+        });
+        Ok(Config {
+            at,
+            resolve: Resolve {
+                family: Family::from_flags(args.family.ipv4, args.family.ipv6),
+                numeric: args.family.numeric,
+            },
+            keep_open,
+            max_conns: args.max_conns,
+            role,
+            relay: RelayConfig {
+                no_shutdown: args.no_shutdown,
+                quit_after_eof: args.quit_after_eof,
+                idle_timeout: args.idle_timeout,
+                send_only: args.send_only,
+                verbose: args.verbose,
+            },
+            input,
+            verbose: args.verbose,
+        })
+    }
+}
+
+pub async fn run(args: ListenArgs, out: Output) -> Result<ExitCode> {
+    let cfg = Config::from_args(args)?;
+    let listener = net::listen_tcp(&cfg.at, cfg.resolve, 1024).await?;
+    let local = listener.local_addr()?;
+    if cfg.verbose || cfg.at.port == 0 {
+        eprintln!("sockkit: listening on {local}");
+    }
+    if cfg.keep_open {
+        serve_many(listener, cfg, out).await
+    } else {
+        serve_one(listener, cfg, out).await
+    }
+}
+
+/// One client: accept, stop listening, relay until the end-of-stream rules say stop.
+async fn serve_one(listener: TcpListener, cfg: Config, out: Output) -> Result<ExitCode> {
+    let input = cfg.input.map(input::spawn);
+    let (stream, peer) = listener
+        .accept()
+        .await
+        .map_err(|e| anyhow::anyhow!("accept failed: {}", describe_io(&e)))?;
+    drop(listener);
+    let peer = display_addr(peer);
+    let _ = stream.set_nodelay(true);
+    if cfg.verbose {
+        eprintln!("sockkit: connection from {peer}");
+    }
+    let label = StreamLabel {
+        peer: None,
+        direction: "received",
+    };
+    let summary = if cfg.role == Role::Echo {
+        echo_one(stream, &out, &cfg).await
+    } else {
+        let (reader, writer) = stream.into_split();
+        relay::relay(reader, writer, input, &out, 0, label, &cfg.relay).await
+    };
+    out.close(0).await;
+    let summary = summary?;
+    if cfg.verbose {
+        eprintln!("sockkit: {peer}: {}", summary.describe());
+    }
+    Ok(if input::had_errors() {
+        ExitCode::Failure
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// Echoes one client's bytes back to it (and prints them) until it closes.
+async fn echo_one(stream: TcpStream, out: &Output, cfg: &Config) -> Result<relay::Summary> {
+    let start = Instant::now();
+    let (tx, rx) = mpsc::channel(16);
+    let (reader, writer) = stream.into_split();
+    let client = Client {
+        id: 0,
+        peer: "".into(),
+        tx: tx.clone(),
+    };
+    let writer_task = tokio::spawn(write_loop(writer, rx));
+    let received = read_loop(reader, &client, out, cfg, None, false).await;
+    drop(client);
+    drop(tx);
+    let _ = writer_task.await;
+    let received = received?;
+    Ok(relay::Summary {
+        sent: received,
+        received,
+        elapsed: start.elapsed(),
+        end: relay::End::PeerClosed,
+    })
+}
+
+/// The clients of a multi-client listener, by id.
+type Clients = Arc<Mutex<HashMap<u64, Client>>>;
+
+#[derive(Clone)]
+struct Client {
+    id: u64,
+    peer: String,
+    /// Bytes to send to this client; bounded, so a slow client slows its senders rather than
+    /// growing memory.
+    tx: mpsc::Sender<Bytes>,
+}
+
+/// Many clients at once, until a signal ends the program.
+async fn serve_many(listener: TcpListener, cfg: Config, out: Output) -> Result<ExitCode> {
+    let cfg = Arc::new(cfg);
+    let clients: Clients = Arc::default();
+    if let Some(opts) = cfg.input {
+        let rx = input::spawn(opts);
+        tokio::spawn(broadcast_stdin(rx, clients.clone(), cfg.verbose));
+    }
+    let mut next_id = 1u64;
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // EMFILE and friends: report, back off briefly, keep serving.
+                eprintln!("sockkit: accept failed: {}", describe_io(&e));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let peer = display_addr(peer);
+        let active = clients.lock().expect("clients lock").len();
+        if active >= cfg.max_conns {
+            eprintln!(
+                "sockkit: refused {peer}: {active} clients connected (--max-conns {})",
+                cfg.max_conns
+            );
+            drop(stream);
+            continue;
+        }
+        let id = next_id;
+        next_id += 1;
+        let _ = stream.set_nodelay(true);
+        if cfg.verbose {
+            eprintln!("sockkit: connection from {peer} (client{id})");
+        }
+        let (tx, rx) = mpsc::channel(16);
+        let client = Client {
+            id,
+            peer: format!("client{id} {peer}"),
+            tx,
+        };
+        clients
+            .lock()
+            .expect("clients lock")
+            .insert(id, client.clone());
+        tokio::spawn(serve_client(
+            stream,
+            peer,
+            client,
+            rx,
+            clients.clone(),
+            cfg.clone(),
+            out.clone(),
+        ));
+    }
+}
+
+async fn broadcast_stdin(mut rx: mpsc::Receiver<Bytes>, clients: Clients, verbose: bool) {
+    while let Some(chunk) = rx.recv().await {
+        for tx in senders(&clients, None) {
+            let _ = tx.send(chunk.clone()).await;
+        }
+    }
+    if verbose {
+        eprintln!("sockkit: stdin ended; still serving clients (-k)");
+    }
+}
+
+/// The send queues of all clients except `except`.
+fn senders(clients: &Clients, except: Option<u64>) -> Vec<mpsc::Sender<Bytes>> {
+    clients
+        .lock()
+        .expect("clients lock")
+        .values()
+        .filter(|c| Some(c.id) != except)
+        .map(|c| c.tx.clone())
+        .collect()
+}
+
+async fn serve_client(
+    stream: TcpStream,
+    peer: SocketAddr,
+    client: Client,
+    rx: mpsc::Receiver<Bytes>,
+    clients: Clients,
+    cfg: Arc<Config>,
+    out: Output,
+) {
+    let start = Instant::now();
+    let (reader, writer) = stream.into_split();
+    let writer_task = tokio::spawn(write_loop(writer, rx));
+    let id = client.id;
+    let result = if cfg.relay.send_only {
+        // Nothing is read; the connection lasts until the client closes or resets it.
+        let mut reader = reader;
+        let mut sink = [0u8; 1024];
+        loop {
+            match reader.read(&mut sink).await {
+                Ok(0) => break Ok(0),
+                Ok(_) => continue,
+                Err(e) => break Err(anyhow::anyhow!("{}", describe_io(&e))),
+            }
+        }
+    } else {
+        let broadcast = matches!(cfg.role, Role::Broker | Role::Chat).then_some(&clients);
+        read_loop(reader, &client, &out, &cfg, broadcast, true).await
+    };
+    clients.lock().expect("clients lock").remove(&id);
+    drop(client);
+    // The writer ends when every sender is gone: ours above, and the copies held by broadcasters.
+    let _ = tokio::time::timeout(Duration::from_secs(5), writer_task).await;
+    match result {
+        Ok(received) if cfg.verbose => eprintln!(
+            "sockkit: client{id} {peer} left: received {} in {:.2}s",
+            human_bytes(received as f64),
+            start.elapsed().as_secs_f64()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("sockkit: client{id} {peer}: {e:#}"),
+    }
+}
+
+/// Sends queued bytes to a client; half-closes when the queue closes.
+async fn write_loop(mut writer: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Receiver<Bytes>) {
+    while let Some(chunk) = rx.recv().await {
+        if writer.write_all(&chunk).await.is_err() {
+            // The client is gone; drain so senders never block on us.
+            while rx.recv().await.is_some() {}
+            return;
+        }
+    }
+    let _ = writer.shutdown().await;
+}
+
+/// Reads one client until it closes: prints what it sends, and echoes or brokers it as the role says.
+/// Returns the number of bytes received.
+async fn read_loop(
+    mut reader: tokio::net::tcp::OwnedReadHalf,
+    client: &Client,
+    out: &Output,
+    cfg: &Config,
+    broadcast: Option<&Clients>,
+    labelled: bool,
+) -> Result<u64> {
+    let id = client.id;
+    out.open(
+        id,
+        StreamLabel {
+            peer: labelled.then(|| client.peer.clone()),
+            direction: "received",
+        },
+    )
+    .await;
+    let mut chat = (cfg.role == Role::Chat).then(|| ChatLines::new(client.id));
+    let mut buf = BytesMut::with_capacity(READ_SIZE);
+    let mut total = 0u64;
+    let idle = cfg.relay.idle_timeout;
+    let result = loop {
+        if buf.capacity() < READ_SIZE / 4 {
+            buf.reserve(READ_SIZE);
+        }
+        let read = reader.read_buf(&mut buf);
+        let n = match idle {
+            Some(limit) => match tokio::time::timeout(limit, read).await {
+                Ok(r) => r,
+                Err(_) => {
+                    break Err(anyhow::anyhow!(
+                        "closed after {} without data (idle timeout)",
+                        humantime::format_duration(limit)
+                    ))
+                }
+            },
+            None => read.await,
+        };
+        let n = match n {
+            Ok(0) => break Ok(total),
+            Ok(n) => n,
+            Err(e) => break Err(anyhow::anyhow!("connection lost: {}", describe_io(&e))),
+        };
+        total += n as u64;
+        let data = buf.split().freeze();
+        let data = match chat.as_mut() {
+            Some(lines) => match lines.push(&data) {
+                Some(d) => d,
+                None => continue,
+            },
+            None => data,
+        };
+        out.data(id, data.clone()).await;
+        match cfg.role {
+            Role::Print => {}
+            Role::Echo => {
+                let _ = client.tx.send(data).await;
+            }
+            Role::Broker | Role::Chat => {
+                if let Some(clients) = broadcast {
+                    for tx in senders(clients, Some(id)) {
+                        let _ = tx.send(data.clone()).await;
+                    }
+                }
+            }
+        }
+    };
+    if let (Some(lines), Some(clients)) = (chat.as_mut(), broadcast) {
+        if let Some(rest) = lines.finish() {
+            out.data(id, rest.clone()).await;
+            for tx in senders(clients, Some(id)) {
+                let _ = tx.send(rest.clone()).await;
+            }
+        }
+    }
+    out.close(id).await;
+    result
+}
+
+/// Chat framing: whole lines only, each prefixed `<clientN> `, control characters escaped.
+struct ChatLines {
+    prefix: Vec<u8>,
+    partial: Vec<u8>,
+}
+
+/// A line longer than this is sent in pieces rather than held forever.
+const CHAT_LINE_MAX: usize = 64 * 1024;
+
+impl ChatLines {
+    fn new(id: u64) -> ChatLines {
+        ChatLines {
+            prefix: format!("<client{id}> ").into_bytes(),
+            partial: Vec::new(),
+        }
+    }
+
+    /// Adds received bytes; returns the complete lines, prefixed and escaped, if any.
+    fn push(&mut self, data: &[u8]) -> Option<Bytes> {
+        self.partial.extend_from_slice(data);
+        let cut = match self.partial.iter().rposition(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None if self.partial.len() >= CHAT_LINE_MAX => self.partial.len(),
+            None => return None,
+        };
+        let rest = self.partial.split_off(cut);
+        let complete = std::mem::replace(&mut self.partial, rest);
+        Some(self.format(&complete))
+    }
+
+    /// What is left when the client leaves (a last line without newline).
+    fn finish(&mut self) -> Option<Bytes> {
+        if self.partial.is_empty() {
+            return None;
+        }
+        let mut rest = std::mem::take(&mut self.partial);
+        rest.push(b'\n');
+        Some(self.format(&rest))
+    }
+
+    fn format(&self, text: &[u8]) -> Bytes {
+        let mut out = Vec::with_capacity(text.len() + self.prefix.len() * 2);
+        for line in text.split_inclusive(|&b| b == b'\n') {
+            out.extend_from_slice(&self.prefix);
+            let body = line.strip_suffix(b"\n").unwrap_or(line);
+            let body = body.strip_suffix(b"\r").unwrap_or(body);
+            for &b in body {
+                if (b < 0x20 && b != b'\t') || b == 0x7f {
+                    out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
+                } else {
+                    out.push(b);
+                }
+            }
+            out.push(b'\n');
+        }
+        Bytes::from(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_prefixes_each_line_not_each_read() {
+        let mut c = ChatLines::new(2);
+        assert_eq!(c.push(b"hel"), None);
+        assert_eq!(
+            c.push(b"lo\nwor").as_deref(),
+            Some(&b"<client2> hello\n"[..])
+        );
+        assert_eq!(
+            c.push(b"ld\x1b[2J\r\nx\n").as_deref(),
+            Some(&b"<client2> world\\x1b[2J\n<client2> x\n"[..])
+        );
+        assert_eq!(c.push(b"tail"), None);
+        assert_eq!(c.finish().as_deref(), Some(&b"<client2> tail\n"[..]));
+    }
+}

@@ -1,0 +1,1 @@
+//! The socket-lab handshake messages (to be written).

@@ -1,0 +1,204 @@
+//! The bidirectional copy between one connection and stdin/stdout, with the end-of-stream rules:
+//!
+//! - stdin EOF: half-close (shutdown of our write side) unless `no_shutdown`, then keep printing until
+//!   the peer closes; with `quit_after_eof`, stop that long after EOF anyway.
+//! - peer EOF: stop at once, even if stdin is still open (no lingering in CLOSE_WAIT).
+//! - `idle_timeout`: stop with an error when no byte moved either way for that long.
+//!
+//! Generic over the read and write halves so it can be tested with in-memory pipes.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Result};
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use crate::error::describe_io;
+use crate::output::{Output, StreamId};
+use crate::render::StreamLabel;
+
+/// How a relay behaves at the ends of its streams.
+#[derive(Debug, Clone, Default)]
+pub struct RelayConfig {
+    pub no_shutdown: bool,
+    pub quit_after_eof: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
+    /// Ignore what the peer sends; end when stdin ends.
+    pub send_only: bool,
+    pub verbose: bool,
+}
+
+/// Why a relay ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The peer closed its side.
+    PeerClosed,
+    /// `-q` expired after stdin EOF.
+    QuitAfterEof,
+    /// `--send-only` and stdin ended.
+    SendDone,
+}
+
+/// What moved through a relay.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    pub sent: u64,
+    pub received: u64,
+    pub elapsed: Duration,
+    pub end: End,
+}
+
+impl Summary {
+    /// `sent 12 B, received 3.4 MB in 1.20s (2.8 MB/s)`.
+    pub fn describe(&self) -> String {
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        let rate = (self.sent + self.received) as f64 / secs;
+        format!(
+            "sent {}, received {} in {:.2}s ({}/s)",
+            human_bytes(self.sent as f64),
+            human_bytes(self.received as f64),
+            secs,
+            human_bytes(rate)
+        )
+    }
+}
+
+/// `512 B`, `1.5 KB`, `3.2 MB`, `1.1 GB` (decimal units).
+pub fn human_bytes(n: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{} B", n as u64)
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Size of each socket read.
+pub const READ_SIZE: usize = 128 * 1024;
+
+/// Relays `input` (stdin messages; `None` to send nothing) to `writer` and `reader` to `out` as stream
+/// `id`, until one of the end-of-stream rules says stop.
+pub async fn relay<R, W>(
+    mut reader: R,
+    mut writer: W,
+    input: Option<mpsc::Receiver<Bytes>>,
+    out: &Output,
+    id: StreamId,
+    label: StreamLabel,
+    cfg: &RelayConfig,
+) -> Result<Summary>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let start = Instant::now();
+    let sent = AtomicU64::new(0);
+    let received = AtomicU64::new(0);
+    let last_activity = AtomicU64::new(0);
+    let touch = || last_activity.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
+
+    let up = async {
+        let Some(mut input) = input else {
+            return std::future::pending::<Result<End>>().await;
+        };
+        while let Some(chunk) = input.recv().await {
+            if let Err(e) = writer.write_all(&chunk).await {
+                if cfg.send_only {
+                    return Err(anyhow!("could not send: {}", describe_io(&e)));
+                }
+                // The peer is gone for writing; whatever it still sends is read by `down`.
+                if cfg.verbose {
+                    eprintln!("sockkit: could not send: {} (still reading)", describe_io(&e));
+                }
+                return std::future::pending().await;
+            }
+            sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            touch();
+        }
+        if !cfg.no_shutdown {
+            let _ = writer.shutdown().await;
+            if cfg.verbose {
+                eprintln!("sockkit: stdin ended; sent EOF to the peer (half-close)");
+            }
+        } else if cfg.verbose {
+            eprintln!("sockkit: stdin ended; keeping the connection open (--no-shutdown)");
+        }
+        if cfg.send_only {
+            return Ok(End::SendDone);
+        }
+        match cfg.quit_after_eof {
+            Some(d) => {
+                tokio::time::sleep(d).await;
+                Ok(End::QuitAfterEof)
+            }
+            None => std::future::pending().await,
+        }
+    };
+
+    let down = async {
+        if cfg.send_only {
+            return std::future::pending::<Result<End>>().await;
+        }
+        out.open(id, label).await;
+        let mut buf = BytesMut::with_capacity(READ_SIZE);
+        loop {
+            if buf.capacity() < READ_SIZE / 4 {
+                buf.reserve(READ_SIZE);
+            }
+            let n = match reader.read_buf(&mut buf).await {
+                Ok(n) => n,
+                Err(e) => {
+                    out.close(id).await;
+                    return Err(anyhow!("connection lost: {}", describe_io(&e)));
+                }
+            };
+            if n == 0 {
+                out.close(id).await;
+                if cfg.verbose {
+                    eprintln!("sockkit: peer closed its write side");
+                }
+                return Ok(End::PeerClosed);
+            }
+            received.fetch_add(n as u64, Ordering::Relaxed);
+            touch();
+            out.data(id, buf.split().freeze()).await;
+        }
+    };
+
+    let idle = async {
+        let Some(limit) = cfg.idle_timeout else {
+            return std::future::pending::<Result<End>>().await;
+        };
+        loop {
+            let last = Duration::from_millis(last_activity.load(Ordering::Relaxed));
+            let quiet = start.elapsed().saturating_sub(last);
+            if quiet >= limit {
+                return Err(anyhow!(
+                    "no data for {} (idle timeout)",
+                    humantime::format_duration(limit)
+                ));
+            }
+            tokio::time::sleep(limit - quiet).await;
+        }
+    };
+
+    let end = tokio::select! {
+        r = up => r?,
+        r = down => r?,
+        r = idle => r?,
+    };
+    Ok(Summary {
+        sent: sent.load(Ordering::Relaxed),
+        received: received.load(Ordering::Relaxed),
+        elapsed: start.elapsed(),
+        end,
+    })
+}

@@ -1,0 +1,8 @@
+//! The integration tests: one binary, a small harness, one module per area.
+//!
+//! Every test runs the real `sockkit` binary against real peers (python3, Debian's nc, or sockkit
+//! itself), on port 0 or a port the program reports; every wait has a timeout.
+
+mod harness;
+
+mod tcp;

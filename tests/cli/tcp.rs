@@ -1,0 +1,1 @@
+//! TCP: listen and connect.
