@@ -55,6 +55,10 @@ pub fn exit_code(err: &anyhow::Error) -> ExitCode {
 /// An I/O error in the words a person expects: lowercase, without "(os error 111)".
 pub fn describe_io(err: &io::Error) -> String {
     use io::ErrorKind::*;
+    // Errors we made ourselves carry their own words ("timed out after 3s").
+    if let Some(inner) = err.get_ref() {
+        return inner.to_string();
+    }
     let text = match err.kind() {
         ConnectionRefused => "connection refused",
         ConnectionReset => "connection reset by peer",

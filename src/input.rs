@@ -107,7 +107,10 @@ fn pump_lines(mut input: impl BufRead, opts: InputOpts, tx: &mpsc::Sender<Bytes>
                 Ok(Some(bytes)) => bytes,
                 Ok(None) => continue,
                 Err(e) => {
-                    eprintln!("sockkit: error: stdin line {number}, column {}: {}", e.column, e.message);
+                    eprintln!(
+                        "sockkit: error: stdin line {number}, column {}: {}",
+                        e.column, e.message
+                    );
                     mark_error();
                     continue;
                 }
@@ -122,7 +125,10 @@ fn pump_lines(mut input: impl BufRead, opts: InputOpts, tx: &mpsc::Sender<Bytes>
 fn report_read_error(err: &io::Error) {
     // A closed descriptor is just an empty input.
     if err.raw_os_error() != Some(libc::EBADF) {
-        eprintln!("sockkit: error: cannot read stdin: {}", crate::error::describe_io(err));
+        eprintln!(
+            "sockkit: error: cannot read stdin: {}",
+            crate::error::describe_io(err)
+        );
         mark_error();
     }
 }

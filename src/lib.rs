@@ -89,7 +89,10 @@ fn start_output(display: &DisplayArgs, verbose: bool) -> Output {
 }
 
 /// Runs a command until it ends or a signal arrives; either way stdout is flushed (bounded) first.
-async fn with_signals(out: &Output, command: impl Future<Output = Result<ExitCode>>) -> Result<ExitCode> {
+async fn with_signals(
+    out: &Output,
+    command: impl Future<Output = Result<ExitCode>>,
+) -> Result<ExitCode> {
     let result = tokio::select! {
         r = command => r,
         code = signal() => Ok(code),

@@ -51,8 +51,11 @@ pub struct Resolve {
 
 /// Parses a port argument, naming it in the error.
 pub fn parse_port(text: &str) -> Result<u16> {
-    text.parse::<u16>()
-        .map_err(|_| usage(format!("invalid port '{text}': expected a number from 0 to 65535")))
+    text.parse::<u16>().map_err(|_| {
+        usage(format!(
+            "invalid port '{text}': expected a number from 0 to 65535"
+        ))
+    })
 }
 
 /// Strips the brackets of `[::1]` so IPv6 literals can be written either way.
@@ -74,7 +77,9 @@ pub async fn resolve(host: &str, port: u16, how: Resolve) -> Result<Vec<SocketAd
     } else {
         tokio::net::lookup_host((bare, port))
             .await
-            .map_err(|e| anyhow::anyhow!("could not resolve host '{host}': {}", describe_lookup(&e)))?
+            .map_err(|e| {
+                anyhow::anyhow!("could not resolve host '{host}': {}", describe_lookup(&e))
+            })?
             .collect()
     };
     let filtered: Vec<SocketAddr> = addrs.into_iter().filter(|a| how.family.allows(a)).collect();
@@ -122,7 +127,10 @@ pub async fn connect(host: &str, port: u16, opts: &ConnectOpts) -> Result<TcpStr
         }
     }
     let shown = if bare_is_ip(host) {
-        format!("{}", SocketAddr::new(unbracket(host).parse().unwrap(), port))
+        format!(
+            "{}",
+            SocketAddr::new(unbracket(host).parse().unwrap(), port)
+        )
     } else {
         format!("{host}:{port}")
     };
@@ -133,7 +141,10 @@ pub async fn connect(host: &str, port: u16, opts: &ConnectOpts) -> Result<TcpStr
     }
     if failures.len() > 1 {
         let tried: Vec<String> = failures.iter().map(|(a, _)| a.to_string()).collect();
-        bail!("could not connect to {shown} (tried {}): {cause}", tried.join(", "));
+        bail!(
+            "could not connect to {shown} (tried {}): {cause}",
+            tried.join(", ")
+        );
     }
     bail!("could not connect to {shown}: {cause}")
 }

@@ -2,18 +2,22 @@
 //!
 //! - stdin EOF: half-close (shutdown of our write side) unless `no_shutdown`, then keep printing until
 //!   the peer closes; with `quit_after_eof`, stop that long after EOF anyway.
-//! - peer EOF: stop at once, even if stdin is still open (no lingering in CLOSE_WAIT).
+//! - peer EOF: stop at once when stdin is a terminal, has ended, or is not read; when stdin is a pipe or
+//!   file still delivering data, keep sending it (the peer may only have half-closed, as in a transfer
+//!   both ways at once) and stop when it ends or stays quiet for [`PEER_CLOSED_GRACE`]. No lingering
+//!   in CLOSE_WAIT.
 //! - `idle_timeout`: stop with an error when no byte moved either way for that long.
 //!
 //! Generic over the read and write halves so it can be tested with in-memory pipes.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 use crate::error::describe_io;
 use crate::output::{Output, StreamId};
@@ -81,6 +85,9 @@ pub fn human_bytes(n: f64) -> String {
     }
 }
 
+/// After the peer closes, how long stdin (a pipe or file) may stay quiet before we stop sending it.
+pub const PEER_CLOSED_GRACE: Duration = Duration::from_secs(1);
+
 /// Size of each socket read.
 pub const READ_SIZE: usize = 128 * 1024;
 
@@ -103,20 +110,51 @@ where
     let sent = AtomicU64::new(0);
     let received = AtomicU64::new(0);
     let last_activity = AtomicU64::new(0);
+    let has_input = input.is_some();
+    let stdin_done = AtomicBool::new(false);
     let touch = || last_activity.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
+
+    // Set when the peer closes its side while we may still have stdin to send.
+    let peer_closed = AtomicBool::new(false);
+    let peer_closed_signal = Notify::new();
+    let stdin_is_terminal = std::io::stdin().is_terminal();
 
     let up = async {
         let Some(mut input) = input else {
             return std::future::pending::<Result<End>>().await;
         };
-        while let Some(chunk) = input.recv().await {
+        loop {
+            let next = if peer_closed.load(Ordering::Acquire) {
+                // The peer may only have half-closed: deliver what stdin still has, but stop once stdin
+                // goes quiet, so an idle pipe does not keep us hanging on a closed connection.
+                match tokio::time::timeout(PEER_CLOSED_GRACE, input.recv()).await {
+                    Ok(next) => next,
+                    Err(_) => return Ok(End::PeerClosed),
+                }
+            } else {
+                tokio::select! {
+                    next = input.recv() => next,
+                    () = peer_closed_signal.notified() => continue,
+                }
+            };
+            let Some(chunk) = next else { break };
             if let Err(e) = writer.write_all(&chunk).await {
+                if peer_closed.load(Ordering::Acquire) {
+                    // The peer closed completely: nothing more can be delivered.
+                    if cfg.verbose {
+                        eprintln!("sockkit: the peer closed; dropping the rest of stdin");
+                    }
+                    return Ok(End::PeerClosed);
+                }
                 if cfg.send_only {
                     return Err(anyhow!("could not send: {}", describe_io(&e)));
                 }
                 // The peer is gone for writing; whatever it still sends is read by `down`.
                 if cfg.verbose {
-                    eprintln!("sockkit: could not send: {} (still reading)", describe_io(&e));
+                    eprintln!(
+                        "sockkit: could not send: {} (still reading)",
+                        describe_io(&e)
+                    );
                 }
                 return std::future::pending().await;
             }
@@ -134,6 +172,10 @@ where
         if cfg.send_only {
             return Ok(End::SendDone);
         }
+        if peer_closed.load(Ordering::Acquire) {
+            return Ok(End::PeerClosed);
+        }
+        stdin_done.store(true, Ordering::Release);
         match cfg.quit_after_eof {
             Some(d) => {
                 tokio::time::sleep(d).await;
@@ -165,7 +207,12 @@ where
                 if cfg.verbose {
                     eprintln!("sockkit: peer closed its write side");
                 }
-                return Ok(End::PeerClosed);
+                if !has_input || stdin_is_terminal || stdin_done.load(Ordering::Acquire) {
+                    return Ok(End::PeerClosed);
+                }
+                peer_closed.store(true, Ordering::Release);
+                peer_closed_signal.notify_one();
+                return std::future::pending().await;
             }
             received.fetch_add(n as u64, Ordering::Relaxed);
             touch();

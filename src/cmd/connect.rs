@@ -51,7 +51,11 @@ impl Config {
                 s.trim_start_matches('[')
                     .trim_end_matches(']')
                     .parse::<IpAddr>()
-                    .map_err(|_| usage(format!("invalid source address '{s}': expected an IP address")))?,
+                    .map_err(|_| {
+                        usage(format!(
+                            "invalid source address '{s}': expected an IP address"
+                        ))
+                    })?,
             ),
         };
         let resolve = Resolve {
@@ -120,7 +124,9 @@ pub async fn run(args: ConnectArgs, out: Output) -> Result<ExitCode> {
     }
     let port = cfg.ports[0];
     let stream = net::connect(&cfg.host, port, &cfg.connect).await?;
-    let peer = stream.peer_addr().context("connected socket has no peer address")?;
+    let peer = stream
+        .peer_addr()
+        .context("connected socket has no peer address")?;
     if cfg.verbose {
         eprintln!("sockkit: connected to {}", net::display_addr(peer));
     }

@@ -362,6 +362,9 @@ async fn read_loop(
             },
             None => data,
         };
+        // Who hears this is decided before it is printed, so a client that joins after the line shows
+        // on stdout does not receive it.
+        let others = broadcast.map(|clients| senders(clients, Some(id)));
         out.data(id, data.clone()).await;
         match cfg.role {
             Role::Print => {}
@@ -369,10 +372,8 @@ async fn read_loop(
                 let _ = client.tx.send(data).await;
             }
             Role::Broker | Role::Chat => {
-                if let Some(clients) = broadcast {
-                    for tx in senders(clients, Some(id)) {
-                        let _ = tx.send(data.clone()).await;
-                    }
+                for tx in others.into_iter().flatten() {
+                    let _ = tx.send(data.clone()).await;
                 }
             }
         }

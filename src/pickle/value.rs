@@ -22,9 +22,15 @@ pub enum Value {
     Set(Vec<Value>),
     FrozenSet(Vec<Value>),
     /// A reference to a global (`module.name`): shown, never imported.
-    Global { module: String, name: String },
+    Global {
+        module: String,
+        name: String,
+    },
     /// A call a pickle asks for (REDUCE, NEWOBJ, BUILD...): shown, never made.
-    Call { callable: Box<Value>, args: Box<Value> },
+    Call {
+        callable: Box<Value>,
+        args: Box<Value>,
+    },
 }
 
 impl Value {

@@ -20,8 +20,11 @@ pub fn sockkit_path() -> PathBuf {
 /// Output captured from a child, shared with the thread that reads it.
 #[derive(Clone, Default)]
 pub struct Captured {
-    inner: Arc<(Mutex<(Vec<u8>, bool)>, Condvar)>,
+    inner: Arc<(Mutex<Buffer>, Condvar)>,
 }
+
+/// The bytes read so far, and whether the stream has ended.
+type Buffer = (Vec<u8>, bool);
 
 impl Captured {
     fn spawn_reader(mut pipe: impl Read + Send + 'static) -> Captured {
@@ -64,7 +67,7 @@ impl Captured {
                 return g.0.clone();
             }
             let now = Instant::now();
-            if now >= deadline || g.1 && !pred(&g.0) && now >= deadline {
+            if now >= deadline {
                 panic!(
                     "timed out waiting for {what}; got so far: {:?}",
                     String::from_utf8_lossy(&g.0)
@@ -103,7 +106,10 @@ impl Captured {
         while !g.1 {
             let now = Instant::now();
             if now >= deadline {
-                panic!("timed out waiting for end of output; got {:?}", String::from_utf8_lossy(&g.0));
+                panic!(
+                    "timed out waiting for end of output; got {:?}",
+                    String::from_utf8_lossy(&g.0)
+                );
             }
             g = cv.wait_timeout(g, deadline - now).unwrap().0;
         }
@@ -163,13 +169,12 @@ impl Proc {
 
     /// Waits for sockkit's `listening on ADDR:PORT` line and returns the port.
     pub fn listening_port(&self) -> u16 {
-        let text = self
-            .stderr
-            .wait_for("a 'listening on' line", |b| {
-                let t = String::from_utf8_lossy(b);
-                t.lines().any(|l| l.contains("listening on ") || l.contains("Listening at "))
-                    && t.ends_with('\n')
-            });
+        let text = self.stderr.wait_for("a 'listening on' line", |b| {
+            let t = String::from_utf8_lossy(b);
+            t.lines()
+                .any(|l| l.contains("listening on ") || l.contains("Listening at "))
+                && t.ends_with('\n')
+        });
         let text = String::from_utf8_lossy(&text);
         let line = text
             .lines()
@@ -209,8 +214,13 @@ impl Proc {
 
     /// Waits for the child to exit; panics with its output after `TIMEOUT`.
     pub fn wait(&mut self) -> ExitStatus {
-        self.wait_timeout(TIMEOUT)
-            .unwrap_or_else(|| panic!("{} did not exit in time; stderr: {}", self.name, self.stderr.text()))
+        self.wait_timeout(TIMEOUT).unwrap_or_else(|| {
+            panic!(
+                "{} did not exit in time; stderr: {}",
+                self.name,
+                self.stderr.text()
+            )
+        })
     }
 
     pub fn wait_timeout(&mut self, limit: Duration) -> Option<ExitStatus> {
@@ -305,4 +315,36 @@ pub fn require(program: &str) {
         ok,
         "{program} is required by this test; run `bash .ci/setup` (or install it) first"
     );
+}
+
+/// A port that was free a moment ago (for peers such as nc that cannot report a port 0 choice).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until some socket listens on TCP `port` (read from /proc/net/tcp{,6}), without connecting to it.
+pub fn wait_tcp_listening(port: u16) {
+    let needle = format!(":{port:04X} ");
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let text = std::fs::read_to_string(table).unwrap_or_default();
+            // Column 2 is the local address; state 0A is LISTEN.
+            if text.lines().any(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                cols.len() > 3 && format!("{} ", cols[1]).ends_with(&needle) && cols[3] == "0A"
+            }) {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing listened on port {port} in time"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
 }

@@ -1,1 +1,605 @@
-//! TCP: listen and connect.
+//! TCP: `listen` and `connect`, their end-of-stream rules, many clients, and real peers (python3, nc).
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::harness::*;
+
+/// A Python server that prints `PORT n`, accepts one client and runs `BODY` with `c` the connection.
+fn py_server(body: &str) -> Proc {
+    let script = format!(
+        "import socket, sys, time\n\
+         s = socket.socket()\n\
+         s.bind(('127.0.0.1', 0))\n\
+         s.listen(8)\n\
+         print('PORT', s.getsockname()[1], flush=True)\n\
+         c, addr = s.accept()\n\
+         {}\n",
+        body
+    );
+    Proc::python(&script, &[])
+}
+
+fn read_all(stream: &mut TcpStream) -> Vec<u8> {
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut out = Vec::new();
+    stream
+        .read_to_end(&mut out)
+        .expect("read until the peer closes");
+    out
+}
+
+fn connect_to(port: u16) -> TcpStream {
+    let s = TcpStream::connect(local(port)).expect("connect to sockkit");
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    s
+}
+
+fn read_exact(stream: &mut TcpStream, len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
+    stream.read_exact(&mut buf).expect("read from sockkit");
+    buf
+}
+
+// ---------------------------------------------------------------------------------------------
+// End-of-stream rules
+
+#[test]
+fn reply_after_our_eof_is_printed() {
+    // The server reads until our EOF, waits, then answers: the answer must not be lost.
+    let mut server = py_server(
+        "data = b''\n\
+         while True:\n    b = c.recv(65536)\n    if not b: break\n    data += b\n\
+         time.sleep(0.3)\n\
+         c.sendall(b'late reply to ' + data)\n\
+         c.close()",
+    );
+    let port = server.stdout_port().to_string();
+    let (code, out, err) = run_sockkit(&["connect", "127.0.0.1", &port], b"hello");
+    assert_eq!(code, Some(0), "stderr: {err}");
+    assert_eq!(out, b"late reply to hello");
+    assert_eq!(err, "");
+    server.wait();
+}
+
+#[test]
+fn peer_close_ends_connect_even_with_stdin_open() {
+    let _server = py_server("c.sendall(b'bye\\n')\nc.close()\ntime.sleep(30)");
+    let port = _server.stdout_port().to_string();
+    let mut client = Proc::sockkit(&["connect", "127.0.0.1", &port]);
+    // stdin stays open (a terminal would): sockkit must still exit when the server closes.
+    let status = client.wait();
+    assert_eq!(status.code(), Some(0), "stderr: {}", client.stderr.text());
+    assert_eq!(client.stdout.wait_eof(), b"bye\n");
+}
+
+#[test]
+fn no_shutdown_keeps_write_side_open() {
+    // The server tells us whether it saw EOF within half a second of our data.
+    let script = "data = c.recv(100)\n\
+         c.settimeout(0.5)\n\
+         try:\n    more = c.recv(100)\n    c.sendall(b'saw eof' if more == b'' else b'more data')\n\
+         except socket.timeout:\n    c.sendall(b'still open')\n\
+         c.close()";
+    let mut server = py_server(script);
+    let port = server.stdout_port().to_string();
+    let (code, out, err) = run_sockkit(&["connect", "--no-shutdown", "127.0.0.1", &port], b"hi");
+    assert_eq!(code, Some(0), "stderr: {err}");
+    assert_eq!(String::from_utf8_lossy(&out), "still open");
+    server.wait();
+
+    let mut server = py_server(script);
+    let port = server.stdout_port().to_string();
+    let (code, out, _) = run_sockkit(&["connect", "127.0.0.1", &port], b"hi");
+    assert_eq!(code, Some(0));
+    assert_eq!(String::from_utf8_lossy(&out), "saw eof");
+    server.wait();
+}
+
+#[test]
+fn quit_after_eof_stops_waiting_for_a_silent_server() {
+    // This server never answers and never closes.
+    let _server = py_server("time.sleep(60)");
+    let port = _server.stdout_port().to_string();
+    let started = Instant::now();
+    let (code, out, err) = run_sockkit(&["connect", "-q", "300ms", "127.0.0.1", &port], b"x");
+    assert_eq!(code, Some(0), "stderr: {err}");
+    assert!(out.is_empty());
+    assert!(started.elapsed() < TIMEOUT);
+}
+
+#[test]
+fn idle_timeout_closes_a_silent_connection() {
+    let _server = py_server("time.sleep(60)");
+    let port = _server.stdout_port().to_string();
+    let mut client = Proc::sockkit(&["connect", "-i", "300ms", "127.0.0.1", &port]);
+    let (code, _, err) = client.finish();
+    assert_eq!(code, Some(1));
+    assert!(err.contains("idle timeout"), "stderr: {err}");
+}
+
+#[test]
+fn send_only_and_recv_only() {
+    // --send-only: quits when stdin ends, even though the server keeps the connection open.
+    let server = py_server(
+        "data = b''\n\
+         while True:\n    b = c.recv(100)\n    if not b: break\n    data += b\n\
+         print('GOT', data.decode(), flush=True)\n\
+         time.sleep(30)",
+    );
+    let port = server.stdout_port().to_string();
+    let (code, out, err) = run_sockkit(&["connect", "--send-only", "127.0.0.1", &port], b"abc");
+    assert_eq!(code, Some(0), "stderr: {err}");
+    assert!(out.is_empty());
+    server.stdout.wait_contains("GOT abc");
+
+    // --recv-only: stdin is never read, so the server sees no EOF from us and can still send.
+    let mut server = py_server(
+        "c.settimeout(0.5)\n\
+         try:\n    r = c.recv(10)\n    c.sendall(b'got eof' if r == b'' else b'got data')\n\
+         except socket.timeout:\n    c.sendall(b'quiet')\n\
+         c.close()",
+    );
+    let port = server.stdout_port().to_string();
+    let (code, out, _) = run_sockkit(&["connect", "--recv-only", "127.0.0.1", &port], b"ignored");
+    assert_eq!(code, Some(0));
+    assert_eq!(out, b"quiet");
+    server.wait();
+}
+
+#[test]
+fn crlf_turns_lf_into_cr_lf() {
+    let mut server = py_server(
+        "data = b''\n\
+         while True:\n    b = c.recv(100)\n    if not b: break\n    data += b\n\
+         c.sendall(repr(data).encode())\nc.close()",
+    );
+    let port = server.stdout_port().to_string();
+    let (code, out, _) = run_sockkit(&["connect", "-C", "127.0.0.1", &port], b"GET /\n\n");
+    assert_eq!(code, Some(0));
+    assert_eq!(String::from_utf8_lossy(&out), r"b'GET /\r\n\r\n'");
+    server.wait();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk data
+
+/// Sends `up` from connect to listen and `down` from listen to connect at the same time.
+fn both_ways(up_len: usize, down_len: usize) {
+    let up = random_bytes(up_len, 1);
+    let down = random_bytes(down_len, 2);
+    let mut server = Proc::sockkit(&["listen", "127.0.0.1", "0"]);
+    let port = server.listening_port().to_string();
+    let mut client = Proc::sockkit(&["connect", "127.0.0.1", &port]);
+    let mut server_in = server.stdin.take().unwrap();
+    let mut client_in = client.stdin.take().unwrap();
+    let d = down.clone();
+    let w1 = thread::spawn(move || server_in.write_all(&d).unwrap());
+    let u = up.clone();
+    let w2 = thread::spawn(move || client_in.write_all(&u).unwrap());
+    let (c1, got_up, e1) = server.finish();
+    let (c2, got_down, e2) = client.finish();
+    w1.join().unwrap();
+    w2.join().unwrap();
+    assert_eq!((c1, c2), (Some(0), Some(0)), "listen: {e1} connect: {e2}");
+    assert_eq!(got_up.len(), up.len());
+    assert_eq!(got_down.len(), down.len());
+    assert_eq!(hash(&got_up), hash(&up), "client to server bytes differ");
+    assert_eq!(
+        hash(&got_down),
+        hash(&down),
+        "server to client bytes differ"
+    );
+}
+
+#[test]
+fn random_bytes_both_ways_at_once() {
+    both_ways(256 << 20, 256 << 20);
+}
+
+#[test]
+fn empty_input_both_ways() {
+    both_ways(0, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// listen: many clients, echo, broker, chat, limits
+
+#[test]
+fn keep_open_serves_two_clients_at_the_same_time() {
+    let mut server = Proc::sockkit(&["listen", "-k", "0"]);
+    let port = server.listening_port();
+    let mut a = connect_to(port);
+    let mut b = connect_to(port);
+    a.write_all(b"from a\n").unwrap();
+    server.stdout.wait_contains("from a\n");
+    // b is served while a is still connected (nc -k would make b wait for a to leave).
+    b.write_all(b"from b\n").unwrap();
+    server.stdout.wait_contains("from b\n");
+    // stdin goes to every client.
+    server.write(b"to all\n");
+    assert_eq!(read_exact(&mut a, 7), b"to all\n");
+    assert_eq!(read_exact(&mut b, 7), b"to all\n");
+    drop(a);
+    // stdin EOF does not stop a -k listener; new clients are still served.
+    server.close_stdin();
+    let mut c = connect_to(port);
+    c.write_all(b"from c\n").unwrap();
+    server.stdout.wait_contains("from c\n");
+    drop(b);
+    drop(c);
+    assert!(
+        server.wait_timeout(Duration::from_millis(200)).is_none(),
+        "listener exited"
+    );
+}
+
+#[test]
+fn listen_is_dual_stack() {
+    let server = Proc::sockkit(&["listen", "-k", "0"]);
+    let port = server.listening_port();
+    let mut v4 = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    v4.write_all(b"over ipv4\n").unwrap();
+    server.stdout.wait_contains("over ipv4\n");
+    if let Ok(mut v6) = TcpStream::connect(("::1", port)) {
+        v6.write_all(b"over ipv6\n").unwrap();
+        server.stdout.wait_contains("over ipv6\n");
+    } else {
+        // A machine without IPv6 loopback: sockkit must have fallen back to IPv4 and said nothing.
+        assert!(
+            std::net::TcpListener::bind("[::1]:0").is_err(),
+            "::1 exists but was refused"
+        );
+    }
+}
+
+#[test]
+fn echo_serves_the_tutorial_client() {
+    let mut server = Proc::sockkit_null(&["listen", "--echo", "127.0.0.1", "0"]);
+    let port = server.listening_port().to_string();
+    // The tutorial's echo client (PROTOCOL.md section 2).
+    let mut client = Proc::python(
+        "import socket, sys\n\
+         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:\n\
+         \x20   s.connect(('localhost', int(sys.argv[1])))\n\
+         \x20   s.sendall(b'Hello, world')\n\
+         \x20   data = s.recv(1024)\n\
+         print('Received', repr(data))",
+        &[&port],
+    );
+    let (code, out, err) = client.finish();
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out), "Received b'Hello, world'\n");
+    let (code, out, _) = server.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(out, b"Hello, world");
+}
+
+#[test]
+fn echo_with_keep_open_serves_many_at_once() {
+    let server = Proc::sockkit_null(&["listen", "-k", "--echo", "0"]);
+    let port = server.listening_port();
+    let mut clients: Vec<TcpStream> = (0..5).map(|_| connect_to(port)).collect();
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.write_all(format!("client {i}\n").as_bytes()).unwrap();
+    }
+    for (i, c) in clients.iter_mut().enumerate() {
+        let want = format!("client {i}\n");
+        assert_eq!(read_exact(c, want.len()), want.as_bytes());
+    }
+}
+
+#[test]
+fn broker_relays_to_all_other_clients() {
+    let server = Proc::sockkit_null(&["listen", "--broker", "0"]);
+    let port = server.listening_port();
+    // Clients join one at a time; each says hello once it is in, and hears only later lines.
+    let mut a = connect_to(port);
+    a.write_all(b"a1\n").unwrap();
+    server.stdout.wait_contains("a1\n");
+    let mut b = connect_to(port);
+    b.write_all(b"b1\n").unwrap();
+    server.stdout.wait_contains("b1\n");
+    let mut c = connect_to(port);
+    c.write_all(b"c1\n").unwrap();
+    server.stdout.wait_contains("c1\n");
+    assert_eq!(read_exact(&mut a, 6), b"b1\nc1\n");
+    assert_eq!(read_exact(&mut b, 3), b"c1\n");
+    a.write_all(b"a2\n").unwrap();
+    assert_eq!(read_exact(&mut b, 3), b"a2\n");
+    assert_eq!(read_exact(&mut c, 3), b"a2\n");
+    // a never hears itself.
+    a.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    assert!(
+        a.read(&mut buf).is_err(),
+        "the sender got its own message back"
+    );
+}
+
+#[test]
+fn chat_prefixes_lines() {
+    let server = Proc::sockkit_null(&["listen", "--chat", "0"]);
+    let port = server.listening_port();
+    let mut a = connect_to(port);
+    let mut b = connect_to(port);
+    b.write_all(b"x\n").unwrap();
+    server.stdout.wait_contains("<client2> x\n");
+    assert_eq!(read_exact(&mut a, 12), b"<client2> x\n");
+    // Two writes make one line; control characters arrive escaped.
+    a.write_all(b"hel").unwrap();
+    a.flush().unwrap();
+    a.write_all(b"lo\x1b[2J\n").unwrap();
+    let want = b"<client1> hello\\x1b[2J\n";
+    assert_eq!(read_exact(&mut b, want.len()), want);
+}
+
+#[test]
+fn max_conns_closes_extra_clients() {
+    let server = Proc::sockkit_null(&["listen", "-k", "-m", "1", "0"]);
+    let port = server.listening_port();
+    let mut first = connect_to(port);
+    first.write_all(b"first\n").unwrap();
+    server.stdout.wait_contains("first\n");
+    let mut second = connect_to(port);
+    // The extra client is told nothing and closed.
+    assert_eq!(read_all(&mut second), b"");
+    server.stderr.wait_contains("--max-conns 1");
+    // The first one is still served.
+    first.write_all(b"still here\n").unwrap();
+    server.stdout.wait_contains("still here\n");
+}
+
+#[test]
+fn verbose_reports_connection_half_close_and_summary() {
+    let mut server = Proc::sockkit(&["listen", "-v", "0"]);
+    let port = server.stderr.wait_contains("listening on [::]:");
+    assert!(port.contains("sockkit: listening on"));
+    let port = server.listening_port();
+    let mut c = connect_to(port);
+    c.write_all(b"12345").unwrap();
+    c.shutdown(Shutdown::Write).unwrap();
+    server.stderr.wait_contains("peer closed its write side");
+    server.write(b"abc");
+    server.close_stdin();
+    assert_eq!(read_all(&mut c), b"abc");
+    let (code, out, err) = server.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(out, b"12345");
+    assert!(err.contains("connection from 127.0.0.1:"), "{err}");
+    assert!(err.contains("sent 3 B, received 5 B"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real peers
+
+#[test]
+fn python_server_that_speaks_first() {
+    // PROTOCOL.md section 3: the server sends first, then reads the client's answer.
+    let server = py_server(
+        "c.sendall(b'Hello client!')\n\
+         data = c.recv(2048)\n\
+         print('Client:', data.decode(), flush=True)\n\
+         c.close()",
+    );
+    let port = server.stdout_port().to_string();
+    let mut client = Proc::sockkit(&["connect", "127.0.0.1", &port]);
+    client.stdout.wait_contains("Hello client!");
+    client.write(b"Hello Server!");
+    let (code, out, err) = client.finish();
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, b"Hello client!");
+    server.stdout.wait_contains("Client: Hello Server!\n");
+}
+
+#[test]
+fn python_client_of_a_listener_that_speaks_first() {
+    let mut server = Proc::sockkit(&["listen", "127.0.0.1", "0"]);
+    let port = server.listening_port().to_string();
+    server.write(b"Hello client!");
+    let client = Proc::python(
+        "import socket, sys\n\
+         s = socket.socket()\n\
+         s.connect(('127.0.0.1', int(sys.argv[1])))\n\
+         print('Server:', s.recv(2048).decode(), flush=True)\n\
+         s.sendall(b'Hello Server!')\n\
+         s.close()",
+        &[&port],
+    );
+    client.stdout.wait_contains("Server: Hello client!\n");
+    let (code, out, _) = server.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(out, b"Hello Server!");
+}
+
+#[test]
+fn nc_as_server() {
+    require("nc");
+    let port = free_port();
+    let mut nc = Proc::start(
+        "nc",
+        &["-l", "127.0.0.1", &port.to_string()],
+        std::process::Stdio::piped(),
+    );
+    wait_tcp_listening(port);
+    nc.write(b"from nc\n");
+    let mut client = Proc::sockkit(&["connect", "127.0.0.1", &port.to_string()]);
+    client.stdout.wait_contains("from nc\n");
+    client.write(b"from sockkit\n");
+    nc.stdout.wait_contains("from sockkit\n");
+    // nc closes when its stdin ends (-N is not needed on the listening side for our EOF to matter).
+    nc.close_stdin();
+    drop(nc);
+    let (code, out, _) = client.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(out, b"from nc\n");
+}
+
+#[test]
+fn nc_as_client() {
+    require("nc");
+    let mut server = Proc::sockkit(&["listen", "127.0.0.1", "0"]);
+    let port = server.listening_port().to_string();
+    server.write(b"from sockkit\n");
+    server.close_stdin();
+    // nc -N half-closes on EOF like we do; sockkit's answer after nc's EOF reaches nc.
+    let mut nc = Proc::start(
+        "nc",
+        &["-N", "127.0.0.1", &port],
+        std::process::Stdio::piped(),
+    );
+    nc.write(b"from nc\n");
+    nc.close_stdin();
+    let (code, out, _) = server.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(out, b"from nc\n");
+    assert_eq!(nc.stdout.wait_eof(), b"from sockkit\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors and exit codes
+
+#[test]
+fn refused_connection_is_one_clear_line() {
+    let port = free_port().to_string();
+    let (code, out, err) = run_sockkit(&["connect", "127.0.0.1", &port], b"");
+    assert_eq!(code, Some(1));
+    assert!(out.is_empty());
+    assert_eq!(
+        err,
+        format!(
+            "sockkit: error: could not connect to 127.0.0.1:{port}: connection refused (is a server listening there?)\n"
+        )
+    );
+}
+
+#[test]
+fn connect_timeout_is_reported() {
+    // A listener whose backlog is full drops further SYNs: connecting to it times out, all on loopback.
+    let listener =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    listener.bind(&local(0).into()).unwrap();
+    listener.listen(0).unwrap();
+    let port = listener.local_addr().unwrap().as_socket().unwrap().port();
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        let _ = s.connect_timeout(&local(port).into(), Duration::from_millis(200));
+        fillers.push(s);
+    }
+    let (code, _, err) = run_sockkit(
+        &["connect", "-w", "300ms", "127.0.0.1", &port.to_string()],
+        b"",
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("timed out after 300ms"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, err) = run_sockkit(&["connect", "127.0.0.1", "99999"], b"");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("invalid port '99999'"), "{err}");
+    let (code, _, err) = run_sockkit(&["listen", "http"], b"");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("invalid port 'http'"), "{err}");
+    let (code, _, err) = run_sockkit(&["connect", "-w", "soon", "127.0.0.1", "80"], b"");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("invalid duration 'soon'"), "{err}");
+    let (code, _, err) = run_sockkit(&["connect", "-n", "localhost", "80"], b"");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("-n"), "{err}");
+}
+
+#[test]
+fn bad_host_is_reported() {
+    let (code, _, err) = run_sockkit(&["connect", "no-such-host.invalid", "80"], b"");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("sockkit: error: could not resolve host 'no-such-host.invalid'"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1);
+}
+
+#[test]
+fn address_in_use_is_reported() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, _, err) = run_sockkit(&["listen", "127.0.0.1", &port], b"");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(&format!(
+            "failed to bind 127.0.0.1:{port}: address already in use"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn zero_io_scan() {
+    let open = TcpListener::bind("127.0.0.1:0").unwrap();
+    let open_port = open.local_addr().unwrap().port().to_string();
+    let closed_port = free_port().to_string();
+    let (code, out, err) = run_sockkit(
+        &["connect", "-z", "-v", "127.0.0.1", &open_port, &closed_port],
+        b"",
+    );
+    assert_eq!(code, Some(1));
+    assert!(out.is_empty());
+    assert!(err.contains(&format!("port {open_port} open")), "{err}");
+    assert!(err.contains(&format!("port {closed_port} closed")), "{err}");
+    let (code, _, err) = run_sockkit(&["connect", "-z", "127.0.0.1", &open_port], b"");
+    assert_eq!(code, Some(0));
+    assert_eq!(err, "");
+}
+
+#[test]
+fn reset_mid_stream_keeps_what_arrived() {
+    let mut server = py_server(
+        "import struct\n\
+         c.sendall(b'partial data')\n\
+         time.sleep(0.2)\n\
+         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n\
+         c.close()",
+    );
+    let port = server.stdout_port().to_string();
+    let mut client = Proc::sockkit(&["connect", "127.0.0.1", &port]);
+    let (code, out, err) = client.finish();
+    assert_eq!(out, b"partial data");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("connection reset by peer"), "{err}");
+    server.wait();
+}
+
+#[test]
+fn closed_stdout_is_a_quiet_end() {
+    let mut server = Proc::sockkit(&["listen", "127.0.0.1", "0"]);
+    let port = server.listening_port().to_string();
+    let mut sh = Proc::start(
+        "bash",
+        &[
+            "-c",
+            &format!(
+                "set -o pipefail; {} connect 127.0.0.1 {port} | head -c 10",
+                sockkit_path().display()
+            ),
+        ],
+        std::process::Stdio::null(),
+    );
+    let big = vec![b'x'; 4 << 20];
+    let mut stdin = server.stdin.take().unwrap();
+    let w = thread::spawn(move || {
+        let _ = stdin.write_all(&big);
+    });
+    let (code, out, err) = sh.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(out, b"xxxxxxxxxx");
+    assert_eq!(err, "", "sockkit complained about the closed pipe");
+    drop(server);
+    let _ = w.join();
+}
