@@ -399,7 +399,7 @@ pub struct LabServerArgs {
     #[arg(long, value_name = "FILE")]
     pub roster: Option<PathBuf>,
     /// Most clients connected at once; extra clients are closed.
-    #[arg(short = 'm', long, value_name = "N", default_value_t = 20_000)]
+    #[arg(short = 'm', long, value_name = "N", default_value_t = 10_000)]
     pub max_conns: usize,
     /// Largest message accepted from a client, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
