@@ -188,6 +188,17 @@ impl Proc {
             .unwrap_or_else(|_| panic!("no port in {line:?}"))
     }
 
+    /// Waits for the lab server's `Listening at HOST/PORT` line on stdout and returns the port.
+    pub fn stdout_listening_port(&self) -> u16 {
+        let text = self.stdout.wait_for("a 'Listening at' line", |b| {
+            let t = String::from_utf8_lossy(b);
+            t.lines().any(|l| l.starts_with("Listening at ")) && t.ends_with('\n')
+        });
+        let text = String::from_utf8_lossy(&text);
+        let line = text.lines().find(|l| l.starts_with("Listening at ")).unwrap();
+        line.rsplit('/').next().unwrap().trim().parse().unwrap()
+    }
+
     /// Waits for a line `PORT <n>` on stdout (how the Python peers in the tests report their port).
     pub fn stdout_port(&self) -> u16 {
         let text = self.stdout.wait_for("a 'PORT n' line", |b| {
