@@ -75,7 +75,10 @@ impl Student {
     /// The dict the Python client sends, keys in its order.
     pub fn to_value(&self) -> Value {
         Value::Dict(vec![
-            (Value::Str("student_name".into()), Value::Str(self.name.clone())),
+            (
+                Value::Str("student_name".into()),
+                Value::Str(self.name.clone()),
+            ),
             (
                 Value::Str("github_username".into()),
                 Value::Str(self.github.clone()),
@@ -113,7 +116,12 @@ impl Student {
         }
         let name = match value.get("student_name") {
             Some(Value::Str(s)) => s.clone(),
-            Some(v) => return Err(BadStudent(format!("'student_name' must be a str, got {}", type_name(v)))),
+            Some(v) => {
+                return Err(BadStudent(format!(
+                    "'student_name' must be a str, got {}",
+                    type_name(v)
+                )))
+            }
             None => unreachable!("checked above"),
         };
         let github = match value.get("github_username") {
@@ -129,7 +137,12 @@ impl Student {
         let sid = match value.get("sid") {
             Some(Value::Int(n)) => *n,
             Some(Value::BigInt(_)) => return Err(BadStudent("'sid' is too large".into())),
-            Some(v) => return Err(BadStudent(format!("'sid' must be an int, got {}", type_name(v)))),
+            Some(v) => {
+                return Err(BadStudent(format!(
+                    "'sid' must be an int, got {}",
+                    type_name(v)
+                )))
+            }
             None => unreachable!("checked above"),
         };
         Ok(Student { name, github, sid })
@@ -201,7 +214,10 @@ mod tests {
             "missing key 'github_username'"
         );
         let old = Value::Dict(vec![(s("name"), s("A")), (s("email"), s("a@b"))]);
-        assert!(Student::from_value(&old).unwrap_err().0.contains("unexpected key 'name'"));
+        assert!(Student::from_value(&old)
+            .unwrap_err()
+            .0
+            .contains("unexpected key 'name'"));
         let wrong = Value::Dict(vec![
             (s("student_name"), Value::Int(5)),
             (s("github_username"), s("g")),
@@ -216,7 +232,10 @@ mod tests {
 
     #[test]
     fn welcome_forms() {
-        assert_eq!(Welcome::from_value(&Welcome::dict(60644)), Some(Welcome::Dict(60644)));
+        assert_eq!(
+            Welcome::from_value(&Welcome::dict(60644)),
+            Some(Welcome::Dict(60644))
+        );
         assert_eq!(Welcome::from_value(&Value::Int(7)), Some(Welcome::Bare(7)));
         assert_eq!(Welcome::from_value(&s("hi")), None);
     }

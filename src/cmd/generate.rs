@@ -22,7 +22,13 @@ pub fn write_all(dir: &Path) -> Result<()> {
     for d in [&completions, &man] {
         fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
-    let mut cmd = Cli::command();
+    // Completions offer only what `--help` shows: the hidden `generate` is left out.
+    let full = Cli::command();
+    let mut cmd = clap::Command::new("sockkit")
+        .version(full.get_version().unwrap_or_default().to_string())
+        .about(full.get_about().cloned().unwrap_or_default())
+        .subcommand_required(true)
+        .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
     for shell in [
         Shell::Bash,
         Shell::Zsh,

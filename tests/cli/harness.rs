@@ -195,7 +195,10 @@ impl Proc {
             t.lines().any(|l| l.starts_with("Listening at ")) && t.ends_with('\n')
         });
         let text = String::from_utf8_lossy(&text);
-        let line = text.lines().find(|l| l.starts_with("Listening at ")).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("Listening at "))
+            .unwrap();
         line.rsplit('/').next().unwrap().trim().parse().unwrap()
     }
 

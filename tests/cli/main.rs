@@ -5,4 +5,5 @@
 
 mod harness;
 
+mod generated;
 mod tcp;
