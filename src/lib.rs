@@ -23,6 +23,7 @@ pub mod output;
 pub mod pickle;
 pub mod relay;
 pub mod render;
+pub mod repl;
 pub mod send;
 
 use std::future::Future;
