@@ -327,7 +327,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__lab__subcmd__server)
-            opts="-m -v -h --host --port --handshake-timeout --roster --max-conns --max-message --verbose --help"
+            opts="-m -v -h --host --port --handshake-timeout --roster --max-conns --allow --deny --max-message --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,6 +357,14 @@ _sockkit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-message)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -369,7 +377,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__listen)
-            opts="-p -l -4 -6 -n -k -m -i -q -v -x -C -h --port --numeric --keep-open --max-conns --echo --broker --chat --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --verbose --progress --mode --framing --max-message --send --pickle-protocol --crlf --help"
+            opts="-p -l -4 -6 -n -k -m -i -q -v -x -C -h --port --numeric --keep-open --max-conns --allow --deny --echo --broker --chat --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --verbose --progress --mode --framing --max-message --send --pickle-protocol --crlf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -388,6 +396,14 @@ _sockkit() {
                     return 0
                     ;;
                 -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -62,6 +62,8 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s C -l crlf -d
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s p -l port -d 'Port to listen on (for nc-traditional habits: `listen -p 12345`)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s m -l max-conns -d 'Most clients served at once with -k; extra clients are closed' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -l allow -d 'Accept only clients from these addresses or CIDR ranges (comma-separated, repeatable)' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -l deny -d 'Refuse clients from these addresses or CIDR ranges (comma-separated, repeatable)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s i -l idle-timeout -d 'Close a connection after this long without data in either direction' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s q -l quit-after-eof -d 'Quit this many seconds after stdin ends (single-client mode)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -l mode -d 'How to show received data' -r -f -a "raw\t'Bytes exactly as received'
@@ -155,6 +157,8 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l port -d '
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l handshake-timeout -d 'Close a client that has not completed its handshake after this long' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l roster -d 'Append one CSV row per acknowledged student to this file' -r -F
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -s m -l max-conns -d 'Most clients connected at once; extra clients are closed' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l allow -d 'Accept only clients from these addresses or CIDR ranges (comma-separated, repeatable)' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l deny -d 'Refuse clients from these addresses or CIDR ranges (comma-separated, repeatable)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l max-message -d 'Largest message accepted from a client, in bytes' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -s v -l verbose -d 'Show every message exchanged'
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -s h -l help -d 'Print help'

@@ -18,7 +18,9 @@ use tokio::net::TcpStream;
 
 /// Alice's dict as Python 3.11 pickles it (protocol 4, 83 bytes).
 fn student() -> Vec<u8> {
-    let mut v = vec![0x80, 0x04, 0x95, 0x48, 0, 0, 0, 0, 0, 0, 0, 0x7d, 0x94, 0x28];
+    let mut v = vec![
+        0x80, 0x04, 0x95, 0x48, 0, 0, 0, 0, 0, 0, 0, 0x7d, 0x94, 0x28,
+    ];
     let s = |v: &mut Vec<u8>, t: &str| {
         v.push(0x8c);
         v.push(t.len() as u8);
@@ -57,7 +59,9 @@ async fn handshake(addr: SocketAddr, dict: &[u8]) -> std::io::Result<()> {
     read_pickle(&mut s, &mut buf).await?;
     s.write_all(dict).await?;
     read_pickle(&mut s, &mut buf).await?;
-    if buf.as_slice() != [0x80, 0x04, 0x4b, 0x01, 0x2e] && buf.as_slice() != [0x80, 0x03, 0x4b, 0x01, 0x2e] {
+    if buf.as_slice() != [0x80, 0x04, 0x4b, 0x01, 0x2e]
+        && buf.as_slice() != [0x80, 0x03, 0x4b, 0x01, 0x2e]
+    {
         return Err(std::io::Error::other("unexpected ack"));
     }
     socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO))?;
@@ -72,7 +76,10 @@ fn main() {
         std::process::exit(2);
     }
     let addr: SocketAddr = args[2].parse().expect("ADDR like 127.0.0.1:12000");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let dict = Arc::new(student());
     match args[1].as_str() {
         "rate" => {

@@ -250,6 +250,12 @@ pub struct ListenArgs {
     /// Most clients served at once with -k; extra clients are closed.
     #[arg(short = 'm', long, value_name = "N", default_value_t = 100)]
     pub max_conns: usize,
+    /// Accept only clients from these addresses or CIDR ranges (comma-separated, repeatable).
+    #[arg(long, value_name = "CIDRS")]
+    pub allow: Vec<String>,
+    /// Refuse clients from these addresses or CIDR ranges (comma-separated, repeatable).
+    #[arg(long, value_name = "CIDRS")]
+    pub deny: Vec<String>,
     /// Send every client's data back to it.
     #[arg(long, conflicts_with_all = ["broker", "chat"])]
     pub echo: bool,
@@ -401,6 +407,12 @@ pub struct LabServerArgs {
     /// Most clients connected at once; extra clients are closed.
     #[arg(short = 'm', long, value_name = "N", default_value_t = 10_000)]
     pub max_conns: usize,
+    /// Accept only clients from these addresses or CIDR ranges (comma-separated, repeatable).
+    #[arg(long, value_name = "CIDRS")]
+    pub allow: Vec<String>,
+    /// Refuse clients from these addresses or CIDR ranges (comma-separated, repeatable).
+    #[arg(long, value_name = "CIDRS")]
+    pub deny: Vec<String>,
     /// Largest message accepted from a client, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
     pub max_message: usize,

@@ -13,6 +13,7 @@
 //!
 //! The binary parses the command line and calls [`run`]; the integration tests run the binary.
 
+pub mod access;
 pub mod cli;
 pub mod cmd;
 pub mod error;
