@@ -11,14 +11,15 @@ use anyhow::Result;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
+use crate::access::Access;
 use crate::cli::ListenArgs;
 use crate::error::{describe_io, usage, ExitCode};
 use crate::input::{self, InputOpts};
 use crate::net::{self, display_addr, Family, ListenAddr, Resolve};
 use crate::output::Output;
-use crate::relay::{self, human_bytes, RelayConfig, READ_SIZE};
+use crate::relay::{self, human_bytes, RelayConfig, PEER_CLOSED_GRACE, READ_SIZE};
 use crate::render::StreamLabel;
 
 /// What a multi-client listener does with each client's data.
@@ -40,6 +41,7 @@ struct Config {
     resolve: Resolve,
     keep_open: bool,
     max_conns: usize,
+    access: Access,
     role: Role,
     relay: RelayConfig,
     input: Option<InputOpts>,
@@ -75,6 +77,7 @@ impl Config {
             },
             keep_open,
             max_conns: args.max_conns,
+            access: Access::from_args(&args.allow, &args.deny)?,
             role,
             relay: RelayConfig {
                 no_shutdown: args.no_shutdown,
@@ -106,10 +109,19 @@ pub async fn run(args: ListenArgs, out: Output) -> Result<ExitCode> {
 /// One client: accept, stop listening, relay until the end-of-stream rules say stop.
 async fn serve_one(listener: TcpListener, cfg: Config, out: Output) -> Result<ExitCode> {
     let input = cfg.input.map(input::spawn);
-    let (stream, peer) = listener
-        .accept()
-        .await
-        .map_err(|e| anyhow::anyhow!("accept failed: {}", describe_io(&e)))?;
+    let (stream, peer) = loop {
+        let (stream, peer) = listener
+            .accept()
+            .await
+            .map_err(|e| anyhow::anyhow!("accept failed: {}", describe_io(&e)))?;
+        if cfg.access.permits(display_addr(peer).ip()) {
+            break (stream, peer);
+        }
+        eprintln!(
+            "sockkit: refused {}: not allowed by --allow/--deny",
+            display_addr(peer)
+        );
+    };
     drop(listener);
     let peer = display_addr(peer);
     let _ = stream.set_nodelay(true);
@@ -148,7 +160,7 @@ async fn echo_one(stream: TcpStream, out: &Output, cfg: &Config) -> Result<relay
         peer: "".into(),
         tx: tx.clone(),
     };
-    let writer_task = tokio::spawn(write_loop(writer, rx));
+    let writer_task = tokio::spawn(write_loop(writer, rx, watch::channel(false).1));
     let received = read_loop(reader, &client, out, cfg, None, false).await;
     drop(client);
     drop(tx);
@@ -194,6 +206,10 @@ async fn serve_many(listener: TcpListener, cfg: Config, out: Output) -> Result<E
             }
         };
         let peer = display_addr(peer);
+        if !cfg.access.permits(peer.ip()) {
+            eprintln!("sockkit: refused {peer}: not allowed by --allow/--deny");
+            continue;
+        }
         let active = clients.lock().expect("clients lock").len();
         if active >= cfg.max_conns {
             eprintln!(
@@ -264,7 +280,8 @@ async fn serve_client(
 ) {
     let start = Instant::now();
     let (reader, writer) = stream.into_split();
-    let writer_task = tokio::spawn(write_loop(writer, rx));
+    let (reader_done, reader_done_rx) = watch::channel(false);
+    let writer_task = tokio::spawn(write_loop(writer, rx, reader_done_rx));
     let id = client.id;
     let result = if cfg.relay.send_only {
         // Nothing is read; the connection lasts until the client closes or resets it.
@@ -281,10 +298,22 @@ async fn serve_client(
         let broadcast = matches!(cfg.role, Role::Broker | Role::Chat).then_some(&clients);
         read_loop(reader, &client, &out, &cfg, broadcast, true).await
     };
-    clients.lock().expect("clients lock").remove(&id);
-    drop(client);
-    // The writer ends when every sender is gone: ours above, and the copies held by broadcasters.
-    let _ = tokio::time::timeout(Duration::from_secs(5), writer_task).await;
+    // A client that stopped sending may still be reading what others send (it half-closed): keep it
+    // registered until a write to it fails or nothing was queued for it for a grace period.
+    let still_reading = result.is_ok()
+        && !cfg.relay.send_only
+        && (matches!(cfg.role, Role::Broker | Role::Chat) || cfg.input.is_some());
+    if still_reading {
+        let _ = reader_done.send(true);
+        drop(client);
+        let _ = writer_task.await;
+        clients.lock().expect("clients lock").remove(&id);
+    } else {
+        clients.lock().expect("clients lock").remove(&id);
+        drop(client);
+        // The writer ends when every sender is gone: ours above, and the copies held by broadcasters.
+        let _ = tokio::time::timeout(Duration::from_secs(5), writer_task).await;
+    }
     match result {
         Ok(received) if cfg.verbose => eprintln!(
             "sockkit: client{id} {peer} left: received {} in {:.2}s",
@@ -296,12 +325,34 @@ async fn serve_client(
     }
 }
 
-/// Sends queued bytes to a client; half-closes when the queue closes.
-async fn write_loop(mut writer: tokio::net::tcp::OwnedWriteHalf, mut rx: mpsc::Receiver<Bytes>) {
-    while let Some(chunk) = rx.recv().await {
+/// Sends queued bytes to a client; half-closes when the queue closes, or, once the client has stopped
+/// sending (`reader_done`), when nothing was queued for [`PEER_CLOSED_GRACE`].
+async fn write_loop(
+    mut writer: tokio::net::tcp::OwnedWriteHalf,
+    mut rx: mpsc::Receiver<Bytes>,
+    mut reader_done: watch::Receiver<bool>,
+) {
+    let mut watching = true;
+    loop {
+        let next = if *reader_done.borrow() {
+            match tokio::time::timeout(PEER_CLOSED_GRACE, rx.recv()).await {
+                Ok(next) => next,
+                Err(_) => break,
+            }
+        } else if watching {
+            tokio::select! {
+                next = rx.recv() => next,
+                changed = reader_done.changed() => {
+                    watching = changed.is_ok();
+                    continue;
+                }
+            }
+        } else {
+            rx.recv().await
+        };
+        let Some(chunk) = next else { break };
         if writer.write_all(&chunk).await.is_err() {
-            // The client is gone; drain so senders never block on us.
-            while rx.recv().await.is_some() {}
+            // The client is gone; dropping the queue makes every sender's next send fail at once.
             return;
         }
     }

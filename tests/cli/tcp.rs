@@ -603,3 +603,27 @@ fn closed_stdout_is_a_quiet_end() {
     drop(server);
     let _ = w.join();
 }
+
+#[test]
+fn allow_and_deny_lists() {
+    let mut server = Proc::sockkit_null(&["listen", "-k", "--allow", "127.0.0.2/32,::1", "0"]);
+    let port = server.listening_port();
+    // From 127.0.0.1: refused before anything is read.
+    let mut refused = connect_to(port);
+    let _ = refused.write_all(b"let me in\n");
+    assert_eq!(read_all(&mut refused), b"");
+    server.stderr.wait_contains("refused 127.0.0.1:");
+    // From 127.0.0.2: served.
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.bind(&std::net::SocketAddr::from(([127, 0, 0, 2], 0)).into())
+        .unwrap();
+    sock.connect(&local(port).into()).unwrap();
+    let mut allowed: TcpStream = sock.into();
+    allowed.write_all(b"hello from .2\n").unwrap();
+    server.stdout.wait_contains("hello from .2\n");
+    assert!(!server.stdout.text().contains("let me in"));
+
+    let (code, _, err) = run_sockkit(&["listen", "--deny", "10.0.0.0/33", "0"], b"");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("invalid --deny entry '10.0.0.0/33'"), "{err}");
+}
