@@ -79,7 +79,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__connect)
-            opts="-4 -6 -n -s -p -w -i -q -z -v -x -C -h --numeric --source --source-port --connect-timeout --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --zero-io --verbose --progress --mode --framing --max-message --send --pickle-protocol --crlf --help"
+            opts="-4 -6 -n -s -p -w -i -q -z -v -x -I -C -h --numeric --source --source-port --connect-timeout --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --zero-io --verbose --progress --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,7 +265,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__lab__subcmd__client)
-            opts="-w -v -x -h --ip --port --name --github --sid --ack-timeout --connect-timeout --pickle-protocol --verbose --mode --framing --max-message --help"
+            opts="-w -v -I -x -h --ip --port --name --github --sid --ack-timeout --connect-timeout --pickle-protocol --verbose --interactive --no-interactive --no-history --mode --framing --max-message --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,7 +377,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__listen)
-            opts="-p -l -4 -6 -n -k -m -i -q -v -x -C -h --port --numeric --keep-open --max-conns --allow --deny --echo --broker --chat --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --verbose --progress --mode --framing --max-message --send --pickle-protocol --crlf --help"
+            opts="-p -l -4 -6 -n -k -m -i -q -v -x -I -C -h --port --numeric --keep-open --max-conns --allow --deny --echo --broker --chat --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --verbose --progress --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,7 +451,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__udp__subcmd__listen)
-            opts="-p -l -u -4 -6 -n -v -x -C -h --port --numeric --show-sender --echo --count --verbose --mode --framing --max-message --send --pickle-protocol --crlf --help"
+            opts="-p -l -u -4 -6 -n -v -x -I -C -h --port --numeric --show-sender --echo --count --verbose --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,7 +497,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__udp__subcmd__send)
-            opts="-4 -6 -n -v -x -C -h --numeric --wait --count --show-sender --verbose --mode --framing --max-message --send --pickle-protocol --crlf --help"
+            opts="-4 -6 -n -v -x -I -C -h --numeric --wait --count --show-sender --verbose --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

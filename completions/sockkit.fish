@@ -58,6 +58,9 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s z -l zero-io
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s v -l verbose -d 'Say what happens on stderr: connections, half-closes, transfer summaries'
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -l progress -d 'Show a live byte count and rate on stderr (when it is a terminal)'
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s x -d 'Short for --mode hex'
+complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s I -l interactive -d 'Type messages in a line editor (history, /commands); the default when stdin and stdout are a terminal'
+complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -l no-interactive -d 'Never open the line editor, even on a terminal: read stdin as a plain stream'
+complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -l no-history -d 'Do not read or write the REPL history file'
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s C -l crlf -d 'Send line endings as CRLF (LF becomes CR LF)'
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s p -l port -d 'Port to listen on (for nc-traditional habits: `listen -p 12345`)' -r
@@ -90,6 +93,9 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -l recv-only -d 
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s v -l verbose -d 'Say what happens on stderr: connections, half-closes, transfer summaries'
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -l progress -d 'Show a live byte count and rate on stderr (when it is a terminal)'
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s x -d 'Short for --mode hex'
+complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s I -l interactive -d 'Type messages in a line editor (history, /commands); the default when stdin and stdout are a terminal'
+complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -l no-interactive -d 'Never open the line editor, even on a terminal: read stdin as a plain stream'
+complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -l no-history -d 'Do not read or write the REPL history file'
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s C -l crlf -d 'Send line endings as CRLF (LF becomes CR LF)'
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -s p -l port -d 'Port to listen on (for nc-traditional habits)' -r
@@ -113,6 +119,9 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -l show-send
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -l echo -d 'Send every datagram back to its sender'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -s v -l verbose -d 'Say what happens on stderr (implies --show-sender)'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -s x -d 'Short for --mode hex'
+complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -s I -l interactive -d 'Type messages in a line editor (history, /commands); the default when stdin and stdout are a terminal'
+complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -l no-interactive -d 'Never open the line editor, even on a terminal: read stdin as a plain stream'
+complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -l no-history -d 'Do not read or write the REPL history file'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -s C -l crlf -d 'Send line endings as CRLF (LF becomes CR LF)'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l wait -d 'Stop waiting for replies after this long without one (0 = do not wait)' -r
@@ -133,6 +142,9 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -s n -l numeri
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l show-sender -d 'Prefix each reply with the address it came from'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -s v -l verbose -d 'Say what happens on stderr'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -s x -d 'Short for --mode hex'
+complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -s I -l interactive -d 'Type messages in a line editor (history, /commands); the default when stdin and stdout are a terminal'
+complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l no-interactive -d 'Never open the line editor, even on a terminal: read stdin as a plain stream'
+complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l no-history -d 'Do not read or write the REPL history file'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -s C -l crlf -d 'Send line endings as CRLF (LF becomes CR LF)'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l ip -d 'Server address' -r
@@ -150,6 +162,9 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l framing -
 len32\t'Each pickle after a 4-byte big-endian length, as Python\'s multiprocessing.connection sends'"
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l max-message -d 'Largest pickle accepted, in bytes (--mode pickle); larger ones are reported and skipped' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -s v -l verbose -d 'Show every message exchanged, each direction labelled'
+complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -s I -l interactive -d 'Type messages in a line editor (history, /commands); the default when stdin and stdout are a terminal'
+complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l no-interactive -d 'Never open the line editor, even on a terminal: read stdin as a plain stream'
+complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l no-history -d 'Do not read or write the REPL history file'
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -s x -d 'Short for --mode hex'
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l host -d 'Address to listen on' -r

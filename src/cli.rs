@@ -167,6 +167,32 @@ pub struct SendArgs {
     pub crlf: bool,
 }
 
+/// The interactive REPL.
+#[derive(Debug, Clone, Args)]
+pub struct ReplArgs {
+    /// Type messages in a line editor (history, /commands); the default when stdin and stdout are a
+    /// terminal.
+    #[arg(short = 'I', long, conflicts_with = "no_interactive")]
+    pub interactive: bool,
+    /// Never open the line editor, even on a terminal: read stdin as a plain stream.
+    #[arg(long)]
+    pub no_interactive: bool,
+    /// Do not read or write the REPL history file.
+    #[arg(long)]
+    pub no_history: bool,
+}
+
+impl ReplArgs {
+    /// Whether to open the REPL: asked for, or both ends are a terminal and it was not refused.
+    pub fn wanted(&self) -> bool {
+        use std::io::IsTerminal;
+        self.interactive
+            || (!self.no_interactive
+                && std::io::stdin().is_terminal()
+                && std::io::stdout().is_terminal())
+    }
+}
+
 /// Address-family and resolution options.
 #[derive(Debug, Clone, Args)]
 pub struct FamilyArgs {
@@ -226,6 +252,8 @@ pub struct ConnectArgs {
     pub progress: bool,
     #[command(flatten)]
     pub display: DisplayArgs,
+    #[command(flatten)]
+    pub repl: ReplArgs,
     #[command(flatten)]
     pub send: SendArgs,
 }
@@ -289,6 +317,8 @@ pub struct ListenArgs {
     #[command(flatten)]
     pub display: DisplayArgs,
     #[command(flatten)]
+    pub repl: ReplArgs,
+    #[command(flatten)]
     pub send: SendArgs,
 }
 
@@ -323,6 +353,8 @@ pub struct UdpListenArgs {
     #[command(flatten)]
     pub display: DisplayArgs,
     #[command(flatten)]
+    pub repl: ReplArgs,
+    #[command(flatten)]
     pub send: SendArgs,
 }
 
@@ -353,6 +385,8 @@ pub struct UdpSendArgs {
     pub verbose: bool,
     #[command(flatten)]
     pub display: DisplayArgs,
+    #[command(flatten)]
+    pub repl: ReplArgs,
     #[command(flatten)]
     pub send: SendArgs,
 }
@@ -386,6 +420,8 @@ pub struct LabClientArgs {
     /// Show every message exchanged, each direction labelled.
     #[arg(short = 'v', long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub repl: ReplArgs,
     #[command(flatten)]
     pub display: DisplayArgs,
 }

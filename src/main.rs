@@ -14,6 +14,8 @@ fn main() {
             exit_code(&err)
         }
     };
+    // Leave the terminal as we found it, whatever happened to the REPL.
+    sockkit::repl::end_session();
     // Exit at once: the stdin thread may be blocked in a read that will never return.
     std::process::exit(code as i32);
 }

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::mem::ManuallyDrop;
 use std::os::fd::FromRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread;
 
 use bytes::Bytes;
@@ -39,6 +41,17 @@ pub enum OutMsg {
     Text(String),
     /// Reply once everything before this message is written and flushed.
     Flush(oneshot::Sender<()>),
+    /// Show data in this mode from now on (the REPL's /mode).
+    SetMode(DisplayMode),
+    /// Print above the REPL's prompt from now on, while it is active.
+    AttachRepl(ReplSink),
+}
+
+/// Where the stdout thread writes: stdout itself, or above the REPL's prompt while it is active.
+pub struct ReplSink {
+    pub printer: Box<dyn rustyline::ExternalPrinter + Send>,
+    /// False once the REPL has ended (Ctrl-D, /close): output goes to stdout again.
+    pub active: Arc<AtomicBool>,
 }
 
 /// A cheap handle for sending to stdout.
@@ -50,6 +63,14 @@ pub struct Output {
 impl Output {
     /// Starts the stdout thread.
     pub fn start(opts: RenderOpts) -> (Output, thread::JoinHandle<()>) {
+        Output::start_with(opts, None)
+    }
+
+    /// Starts the stdout thread, printing through the REPL while it runs.
+    pub fn start_with(
+        opts: RenderOpts,
+        repl: Option<ReplSink>,
+    ) -> (Output, thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(64);
         let handle = thread::Builder::new()
             .name("stdout".into())
@@ -57,7 +78,7 @@ impl Output {
                 // SAFETY: fd 1 stays open for the life of the process; ManuallyDrop keeps us from
                 // closing it.
                 let file = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
-                writer_loop(rx, opts, &*file)
+                writer_loop(rx, opts, &*file, repl)
             })
             .expect("spawn the stdout thread");
         (Output { tx }, handle)
@@ -101,17 +122,26 @@ impl Output {
 
 struct Writer<W: Write> {
     out: io::BufWriter<W>,
+    repl: Option<ReplSink>,
     opts: RenderOpts,
     streams: HashMap<StreamId, Box<dyn Render>>,
+    labels: HashMap<StreamId, StreamLabel>,
     scratch: Vec<u8>,
     diag: Vec<String>,
 }
 
-fn writer_loop(mut rx: mpsc::Receiver<OutMsg>, opts: RenderOpts, sink: impl Write) {
+fn writer_loop(
+    mut rx: mpsc::Receiver<OutMsg>,
+    opts: RenderOpts,
+    sink: impl Write,
+    repl: Option<ReplSink>,
+) {
     let mut w = Writer {
         out: io::BufWriter::with_capacity(128 * 1024, sink),
+        repl,
         opts,
         streams: HashMap::new(),
+        labels: HashMap::new(),
         scratch: Vec::with_capacity(256 * 1024),
         diag: Vec::new(),
     };
@@ -143,13 +173,21 @@ fn stdout_failed(err: &io::Error) -> ! {
 }
 
 impl<W: Write> Writer<W> {
+    fn repl_active(&self) -> bool {
+        self.repl
+            .as_ref()
+            .is_some_and(|r| r.active.load(Ordering::Relaxed))
+    }
+
     fn handle(&mut self, msg: OutMsg) -> io::Result<()> {
         match msg {
             OutMsg::Open { id, label } => {
-                self.streams.insert(id, render::renderer(&self.opts, label));
+                self.streams
+                    .insert(id, render::renderer(&self.opts, label.clone()));
+                self.labels.insert(id, label);
             }
             OutMsg::Data { id, bytes } => {
-                if self.opts.mode == DisplayMode::Raw {
+                if self.opts.mode == DisplayMode::Raw && !self.repl_active() {
                     return self.out.write_all(&bytes);
                 }
                 let opts = &self.opts;
@@ -162,6 +200,7 @@ impl<W: Write> Writer<W> {
                 self.emit()?;
             }
             OutMsg::Close { id } => {
+                self.labels.remove(&id);
                 if let Some(mut r) = self.streams.remove(&id) {
                     self.scratch.clear();
                     r.finish(&mut self.scratch, &mut self.diag);
@@ -184,8 +223,21 @@ impl<W: Write> Writer<W> {
                 self.emit()?;
             }
             OutMsg::Text(line) => {
-                self.out.write_all(line.as_bytes())?;
-                self.out.write_all(b"\n")?;
+                self.scratch.clear();
+                self.scratch.extend_from_slice(line.as_bytes());
+                self.scratch.push(b'\n');
+                self.emit()?;
+            }
+            OutMsg::AttachRepl(sink) => {
+                self.out.flush()?;
+                self.repl = Some(sink);
+            }
+            OutMsg::SetMode(mode) => {
+                self.opts.mode = mode;
+                for (id, r) in self.streams.iter_mut() {
+                    let label = self.labels.get(id).cloned().unwrap_or_default();
+                    *r = render::renderer(&self.opts, label);
+                }
             }
             OutMsg::Flush(done) => {
                 self.out.flush()?;
@@ -197,7 +249,16 @@ impl<W: Write> Writer<W> {
 
     /// Writes the rendered scratch buffer, then any warnings (stdout first, so they line up).
     fn emit(&mut self) -> io::Result<()> {
-        self.out.write_all(&self.scratch)?;
+        if self.repl_active() && !self.scratch.is_empty() {
+            let text = crate::repl::terminal_safe(&self.scratch);
+            if let Some(repl) = self.repl.as_mut() {
+                if repl.printer.print(text).is_err() {
+                    repl.active.store(false, Ordering::Relaxed);
+                }
+            }
+        } else {
+            self.out.write_all(&self.scratch)?;
+        }
         if !self.diag.is_empty() {
             self.out.flush()?;
             for d in self.diag.drain(..) {

@@ -249,6 +249,9 @@ fn run(
         }
     }
     save_history(&mut editor, history.as_ref());
+    if let Some(a) = ACTIVE.get() {
+        a.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 fn save_history(editor: &mut Editor<CommandCompleter, DefaultHistory>, path: Option<&PathBuf>) {
@@ -441,6 +444,82 @@ pub fn terminal_safe(text: &[u8]) -> String {
         out.pop();
     }
     out
+}
+
+/// A REPL attached to a command: its input replaces stdin, its controls are served by
+/// [`Attached::serve_controls`].
+pub struct Attached {
+    pub input: mpsc::Receiver<Bytes>,
+    pub prompt: Arc<Mutex<String>>,
+    control: mpsc::UnboundedReceiver<Control>,
+}
+
+impl Attached {
+    /// Starts the REPL with `prompt` and routes stdout through it.
+    pub async fn start(
+        out: &crate::output::Output,
+        prompt: String,
+        args: &crate::cli::ReplArgs,
+        send: &crate::cli::SendArgs,
+        peers: Option<Arc<Peers>>,
+    ) -> anyhow::Result<Attached> {
+        let prompt = Arc::new(Mutex::new(prompt));
+        let repl = start(ReplOptions {
+            prompt: prompt.clone(),
+            history: !args.no_history,
+            crlf: send.crlf,
+            pickle_protocol: send.pickle_protocol,
+            peers,
+        })?;
+        let active = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        out.send(crate::output::OutMsg::AttachRepl(crate::output::ReplSink {
+            printer: repl.printer,
+            active: active.clone(),
+        }))
+        .await;
+        ACTIVE.get_or_init(|| active);
+        Ok(Attached {
+            input: repl.input,
+            prompt,
+            control: repl.control,
+        })
+    }
+
+    /// Applies /mode requests; resolves when the person asks to /quit.
+    pub async fn serve_controls(
+        mut control: mpsc::UnboundedReceiver<Control>,
+        out: crate::output::Output,
+    ) {
+        while let Some(c) = control.recv().await {
+            match c {
+                Control::Mode(m) => out.send(crate::output::OutMsg::SetMode(m)).await,
+                Control::Quit => return,
+            }
+        }
+        // The REPL ended without /quit (Ctrl-D, /close): keep running until the peer closes.
+        std::future::pending::<()>().await
+    }
+
+    /// Splits off the control channel so it can be served beside the relay.
+    pub fn take_control(&mut self) -> mpsc::UnboundedReceiver<Control> {
+        let (_, empty) = mpsc::unbounded_channel();
+        std::mem::replace(&mut self.control, empty)
+    }
+}
+
+static ACTIVE: OnceLock<Arc<std::sync::atomic::AtomicBool>> = OnceLock::new();
+
+/// Called when the session ends: stop printing through the REPL, restore the terminal.
+pub fn end_session() {
+    if let Some(a) = ACTIVE.get() {
+        if a.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            // The prompt is still on screen: erase it so what follows starts on a clean line.
+            let mut out = std::io::stdout();
+            let _ = out.write_all(b"\r\x1b[2K");
+            let _ = out.flush();
+        }
+    }
+    restore_terminal();
 }
 
 #[cfg(test)]

@@ -7,13 +7,14 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::io::AsyncWriteExt;
 
-use crate::cli::ConnectArgs;
+use crate::cli::{ConnectArgs, ReplArgs, SendArgs};
 use crate::error::{usage, ExitCode};
 use crate::input::{self, InputOpts};
 use crate::net::{self, ConnectOpts, Family, Resolve};
 use crate::output::Output;
 use crate::relay::{self, RelayConfig};
 use crate::render::StreamLabel;
+use crate::repl::Attached;
 
 /// Default per-port timeout of a -z scan, so filtered ports do not take minutes.
 const SCAN_TIMEOUT: Duration = Duration::from_secs(3);
@@ -27,6 +28,7 @@ struct Config {
     input: Option<InputOpts>,
     zero_io: bool,
     verbose: bool,
+    repl: Option<(ReplArgs, SendArgs)>,
 }
 
 impl Config {
@@ -68,7 +70,10 @@ impl Config {
             crlf: args.send.crlf,
             lines: false,
         });
+        let repl = (!args.recv_only && !args.zero_io && args.repl.wanted())
+            .then(|| (args.repl.clone(), args.send.clone()));
         Ok(Config {
+            repl,
             host: args.host,
             ports,
             connect: ConnectOpts {
@@ -130,9 +135,17 @@ pub async fn run(args: ConnectArgs, out: Output) -> Result<ExitCode> {
     if cfg.verbose {
         eprintln!("sockkit: connected to {}", net::display_addr(peer));
     }
-    let input = cfg.input.map(input::spawn);
+    let (input, control) = match &cfg.repl {
+        Some((repl_args, send_args)) => {
+            let prompt = format!("{}> ", net::display_addr(peer));
+            let mut repl = Attached::start(&out, prompt, repl_args, send_args, None).await?;
+            let control = repl.take_control();
+            (Some(repl.input), Some(control))
+        }
+        None => (cfg.input.map(input::spawn), None),
+    };
     let (reader, writer) = stream.into_split();
-    let summary = relay::relay(
+    let relay = relay::relay(
         reader,
         writer,
         input,
@@ -143,8 +156,23 @@ pub async fn run(args: ConnectArgs, out: Output) -> Result<ExitCode> {
             direction: "received",
         },
         &cfg.relay,
-    )
-    .await;
+    );
+    let summary = match control {
+        None => relay.await,
+        Some(control) => {
+            let summary = tokio::select! {
+                s = relay => s,
+                () = Attached::serve_controls(control, out.clone()) => return quit(&out).await,
+            };
+            out.close(0).await;
+            out.flush().await;
+            crate::repl::end_session();
+            if matches!(summary, Ok(ref s) if s.end == relay::End::PeerClosed) {
+                eprintln!("sockkit: the peer closed the connection");
+            }
+            summary
+        }
+    };
     out.close(0).await;
     let summary = summary?;
     if cfg.verbose {
@@ -155,6 +183,13 @@ pub async fn run(args: ConnectArgs, out: Output) -> Result<ExitCode> {
     } else {
         ExitCode::Success
     })
+}
+
+/// `/quit` in the REPL.
+async fn quit(out: &Output) -> Result<ExitCode> {
+    out.flush().await;
+    crate::repl::end_session();
+    Ok(ExitCode::Success)
 }
 
 /// `-z`: try each port (a few at a time), report in the order given, exit 0 only if all are open.

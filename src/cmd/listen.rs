@@ -14,13 +14,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 use crate::access::Access;
-use crate::cli::ListenArgs;
+use crate::cli::{ListenArgs, ReplArgs, SendArgs};
 use crate::error::{describe_io, usage, ExitCode};
 use crate::input::{self, InputOpts};
 use crate::net::{self, display_addr, Family, ListenAddr, Resolve};
 use crate::output::Output;
 use crate::relay::{self, human_bytes, RelayConfig, PEER_CLOSED_GRACE, READ_SIZE};
 use crate::render::StreamLabel;
+use crate::repl::{Attached, Peers};
 
 /// What a multi-client listener does with each client's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,15 @@ struct Config {
     relay: RelayConfig,
     input: Option<InputOpts>,
     verbose: bool,
+    repl: Option<(ReplArgs, SendArgs)>,
+    /// With the REPL and -k: the client list behind /peers and /to, and the prompt.
+    view: Option<ReplView>,
+}
+
+/// What the REPL shows of a multi-client listener.
+struct ReplView {
+    peers: Arc<Peers>,
+    prompt: Arc<Mutex<String>>,
 }
 
 impl Config {
@@ -69,7 +79,11 @@ impl Config {
             crlf: args.send.crlf,
             lines: false,
         });
+        let repl =
+            (reads_stdin && args.repl.wanted()).then(|| (args.repl.clone(), args.send.clone()));
         Ok(Config {
+            repl,
+            view: None,
             at,
             resolve: Resolve {
                 family: Family::from_flags(args.family.ipv4, args.family.ipv6),
@@ -108,7 +122,10 @@ pub async fn run(args: ListenArgs, out: Output) -> Result<ExitCode> {
 
 /// One client: accept, stop listening, relay until the end-of-stream rules say stop.
 async fn serve_one(listener: TcpListener, cfg: Config, out: Output) -> Result<ExitCode> {
-    let input = cfg.input.map(input::spawn);
+    let mut input = match cfg.repl {
+        Some(_) => None,
+        None => cfg.input.map(input::spawn),
+    };
     let (stream, peer) = loop {
         let (stream, peer) = listener
             .accept()
@@ -132,11 +149,38 @@ async fn serve_one(listener: TcpListener, cfg: Config, out: Output) -> Result<Ex
         peer: None,
         direction: "received",
     };
+    let mut control = None;
+    if let Some((repl_args, send_args)) = &cfg.repl {
+        let mut repl =
+            Attached::start(&out, format!("{peer}> "), repl_args, send_args, None).await?;
+        control = Some(repl.take_control());
+        input = Some(repl.input);
+    }
     let summary = if cfg.role == Role::Echo {
         echo_one(stream, &out, &cfg).await
     } else {
         let (reader, writer) = stream.into_split();
-        relay::relay(reader, writer, input, &out, 0, label, &cfg.relay).await
+        let relay = relay::relay(reader, writer, input, &out, 0, label, &cfg.relay);
+        match control {
+            None => relay.await,
+            Some(control) => {
+                let summary = tokio::select! {
+                    s = relay => s,
+                    () = Attached::serve_controls(control, out.clone()) => {
+                        out.flush().await;
+                        crate::repl::end_session();
+                        return Ok(ExitCode::Success);
+                    }
+                };
+                out.close(0).await;
+                out.flush().await;
+                crate::repl::end_session();
+                if matches!(summary, Ok(ref s) if s.end == relay::End::PeerClosed) {
+                    eprintln!("sockkit: the client closed the connection");
+                }
+                summary
+            }
+        }
     };
     out.close(0).await;
     let summary = summary?;
@@ -187,16 +231,53 @@ struct Client {
 }
 
 /// Many clients at once, until a signal ends the program.
-async fn serve_many(listener: TcpListener, cfg: Config, out: Output) -> Result<ExitCode> {
+async fn serve_many(listener: TcpListener, mut cfg: Config, out: Output) -> Result<ExitCode> {
+    let mut control = None;
+    let mut typed = None;
+    if let Some((repl_args, send_args)) = cfg.repl.clone() {
+        let peers = Arc::new(Peers::default());
+        let mut repl = Attached::start(
+            &out,
+            "no clients> ".into(),
+            &repl_args,
+            &send_args,
+            Some(peers.clone()),
+        )
+        .await?;
+        control = Some(repl.take_control());
+        cfg.view = Some(ReplView {
+            peers,
+            prompt: repl.prompt.clone(),
+        });
+        typed = Some(repl.input);
+    }
     let cfg = Arc::new(cfg);
     let clients: Clients = Arc::default();
-    if let Some(opts) = cfg.input {
-        let rx = input::spawn(opts);
-        tokio::spawn(broadcast_stdin(rx, clients.clone(), cfg.verbose));
+    let lines = match typed {
+        Some(rx) => Some(rx),
+        None => cfg.input.map(input::spawn),
+    };
+    if let Some(rx) = lines {
+        tokio::spawn(broadcast_stdin(rx, clients.clone(), cfg.clone()));
     }
+    let quit = async {
+        match control {
+            Some(c) => Attached::serve_controls(c, out.clone()).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(quit);
     let mut next_id = 1u64;
     loop {
-        let (stream, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            () = &mut quit => {
+                out.flush().await;
+                crate::repl::end_session();
+                return Ok(ExitCode::Success);
+            }
+        };
+        let (stream, peer) = match accepted {
             Ok(c) => c,
             Err(e) => {
                 // EMFILE and friends: report, back off briefly, keep serving.
@@ -235,6 +316,7 @@ async fn serve_many(listener: TcpListener, cfg: Config, out: Output) -> Result<E
             .lock()
             .expect("clients lock")
             .insert(id, client.clone());
+        refresh_view(&clients, &cfg);
         tokio::spawn(serve_client(
             stream,
             peer,
@@ -247,14 +329,56 @@ async fn serve_many(listener: TcpListener, cfg: Config, out: Output) -> Result<E
     }
 }
 
-async fn broadcast_stdin(mut rx: mpsc::Receiver<Bytes>, clients: Clients, verbose: bool) {
+async fn broadcast_stdin(mut rx: mpsc::Receiver<Bytes>, clients: Clients, cfg: Arc<Config>) {
     while let Some(chunk) = rx.recv().await {
-        for tx in senders(&clients, None) {
+        // The REPL's /to picks one client; otherwise every client gets the line.
+        let target = cfg
+            .view
+            .as_ref()
+            .and_then(|v| v.peers.target.lock().ok().and_then(|t| t.clone()))
+            .and_then(|t| t.parse::<u64>().ok());
+        let queues: Vec<_> = match target {
+            Some(id) => clients
+                .lock()
+                .expect("clients lock")
+                .get(&id)
+                .map(|c| c.tx.clone())
+                .into_iter()
+                .collect(),
+            None => senders(&clients, None),
+        };
+        for tx in queues {
             let _ = tx.send(chunk.clone()).await;
         }
     }
-    if verbose {
+    if cfg.verbose {
         eprintln!("sockkit: stdin ended; still serving clients (-k)");
+    }
+}
+
+/// Updates the REPL's client list and prompt after a client joins or leaves.
+fn refresh_view(clients: &Clients, cfg: &Config) {
+    let Some(view) = &cfg.view else { return };
+    let mut list: Vec<(u64, String)> = clients
+        .lock()
+        .expect("clients lock")
+        .values()
+        .map(|c| (c.id, c.peer.clone()))
+        .collect();
+    list.sort();
+    let n = list.len();
+    if let Ok(mut l) = view.peers.list.lock() {
+        *l = list
+            .into_iter()
+            .map(|(id, p)| (id.to_string(), p))
+            .collect();
+    }
+    if let Ok(mut p) = view.prompt.lock() {
+        *p = match n {
+            0 => "no clients> ".to_string(),
+            1 => "1 client> ".to_string(),
+            n => format!("{n} clients> "),
+        };
     }
 }
 
@@ -308,8 +432,10 @@ async fn serve_client(
         drop(client);
         let _ = writer_task.await;
         clients.lock().expect("clients lock").remove(&id);
+        refresh_view(&clients, &cfg);
     } else {
         clients.lock().expect("clients lock").remove(&id);
+        refresh_view(&clients, &cfg);
         drop(client);
         // The writer ends when every sender is gone: ours above, and the copies held by broadcasters.
         let _ = tokio::time::timeout(Duration::from_secs(5), writer_task).await;

@@ -6,4 +6,5 @@
 mod harness;
 
 mod generated;
+mod repl;
 mod tcp;
