@@ -91,7 +91,7 @@ fn typing_while_data_arrives_keeps_the_line() {
 
 #[test]
 fn history_persists_across_runs() {
-    let mut s = setup();
+    let s = setup();
     let mut p = pty(&["connect", "127.0.0.1", &s.port], s.state.path());
     p.exp_string("> ").unwrap();
     p.send_line("remember me").unwrap();
@@ -102,7 +102,7 @@ fn history_persists_across_runs() {
     let saved = std::fs::read_to_string(s.state.path().join("sockkit/history")).unwrap();
     assert!(saved.contains("remember me"), "{saved}");
 
-    let mut s2 = setup();
+    let s2 = setup();
     let mut p = pty(&["connect", "127.0.0.1", &s2.port], s.state.path());
     p.exp_string("> ").unwrap();
     // Up twice: the last entry is the /quit that ended the first run.
@@ -118,7 +118,7 @@ fn history_persists_across_runs() {
     p.send_line("/quit").unwrap();
     p.exp_eof().unwrap();
     // --no-history reads nothing and writes nothing.
-    let mut s3 = setup();
+    let s3 = setup();
     let mut p = pty(
         &["connect", "--no-history", "127.0.0.1", &s3.port],
         s3.state.path(),
