@@ -47,7 +47,7 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -l max-message 
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -l send -d 'How to turn input into bytes: raw, hex (one line of hex digits per message) or pickle (one Python literal per line, sent as a pickle)' -r -f -a "raw\t'Bytes exactly as read'
 hex\t'Each line is hex digits (spaces allowed), sent as the bytes they spell'
 pickle\t'Each line is a Python literal, sent as one pickle'"
-complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -l pickle-protocol -d 'Pickle protocol for --send pickle (2 to 5; Python 3.8+ reads them all)' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -l pickle-protocol -d 'Pickle protocol for --send pickle (0 to 5; 4 is what Python 3.8 to 3.13 write, 3 suits Python 3.0+)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s 4 -d 'Use IPv4 only'
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s 6 -d 'Use IPv6 only'
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s n -l numeric -d 'Numeric addresses only: never resolve names'
@@ -78,7 +78,7 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -l max-message -
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -l send -d 'How to turn input into bytes: raw, hex (one line of hex digits per message) or pickle (one Python literal per line, sent as a pickle)' -r -f -a "raw\t'Bytes exactly as read'
 hex\t'Each line is hex digits (spaces allowed), sent as the bytes they spell'
 pickle\t'Each line is a Python literal, sent as one pickle'"
-complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -l pickle-protocol -d 'Pickle protocol for --send pickle (2 to 5; Python 3.8+ reads them all)' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -l pickle-protocol -d 'Pickle protocol for --send pickle (0 to 5; 4 is what Python 3.8 to 3.13 write, 3 suits Python 3.0+)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s l -d 'Accepted and ignored, so `sockkit listen -l 12345` works like `nc -l 12345`'
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s 4 -d 'Use IPv4 only'
 complete -c sockkit -n "__fish_sockkit_using_subcommand listen" -s 6 -d 'Use IPv6 only'
@@ -109,7 +109,7 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -l max-messa
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -l send -d 'How to turn input into bytes: raw, hex (one line of hex digits per message) or pickle (one Python literal per line, sent as a pickle)' -r -f -a "raw\t'Bytes exactly as read'
 hex\t'Each line is hex digits (spaces allowed), sent as the bytes they spell'
 pickle\t'Each line is a Python literal, sent as one pickle'"
-complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -l pickle-protocol -d 'Pickle protocol for --send pickle (2 to 5; Python 3.8+ reads them all)' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -l pickle-protocol -d 'Pickle protocol for --send pickle (0 to 5; 4 is what Python 3.8 to 3.13 write, 3 suits Python 3.0+)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -s l -d 'Accepted and ignored, so `sockkit udp-listen -l 12345` works'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -s u -d 'Accepted and ignored, so `sockkit udp-listen -u 12345` works like `nc -u -l 12345`'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -s 4 -d 'Use IPv4 only'
@@ -135,7 +135,7 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l max-message
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l send -d 'How to turn input into bytes: raw, hex (one line of hex digits per message) or pickle (one Python literal per line, sent as a pickle)' -r -f -a "raw\t'Bytes exactly as read'
 hex\t'Each line is hex digits (spaces allowed), sent as the bytes they spell'
 pickle\t'Each line is a Python literal, sent as one pickle'"
-complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l pickle-protocol -d 'Pickle protocol for --send pickle (2 to 5; Python 3.8+ reads them all)' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l pickle-protocol -d 'Pickle protocol for --send pickle (0 to 5; 4 is what Python 3.8 to 3.13 write, 3 suits Python 3.0+)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -s 4 -d 'Use IPv4 only'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -s 6 -d 'Use IPv6 only'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -s n -l numeric -d 'Numeric addresses only: never resolve names'

@@ -159,8 +159,9 @@ pub struct SendArgs {
     /// Python literal per line, sent as a pickle).
     #[arg(long = "send", value_enum, value_name = "MODE", default_value_t = SendMode::Raw)]
     pub send: SendMode,
-    /// Pickle protocol for --send pickle (2 to 5; Python 3.8+ reads them all).
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..=5))]
+    /// Pickle protocol for --send pickle (0 to 5; 4 is what Python 3.8 to 3.13 write, 3 suits Python
+    /// 3.0+).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u8).range(0..=5))]
     pub pickle_protocol: u8,
     /// Send line endings as CRLF (LF becomes CR LF).
     #[arg(short = 'C', long)]

@@ -7,6 +7,8 @@
 //! - send side: [`literal`] parses Python literals and [`encode`] writes pickles of protocols 0 to 5.
 
 pub mod decode;
+pub mod encode;
+pub mod literal;
 pub mod repr;
 pub mod scan;
 pub mod stream;

@@ -57,12 +57,22 @@ fn lab_client(port: u16, extra: &[&str]) -> Proc {
     Proc::sockkit_null(&args)
 }
 
-fn client_against(proto: u8, welcome: &str, ack: &str, extra: &[&str]) -> (Option<i32>, String, String, Proc) {
+fn client_against(
+    proto: u8,
+    welcome: &str,
+    ack: &str,
+    extra: &[&str],
+) -> (Option<i32>, String, String, Proc) {
     let server = Proc::python(PY_LAB_SERVER, &[&proto.to_string(), welcome, ack]);
     let port = server.stdout_port();
     let mut client = lab_client(port, extra);
     let (code, out, err) = client.finish();
-    (code, String::from_utf8_lossy(&out).into_owned(), err, server)
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        err,
+        server,
+    )
 }
 
 #[test]
@@ -74,8 +84,14 @@ fn lab_client_passes_against_the_python_server_in_every_protocol() {
         assert_eq!(lines.len(), 2, "protocol {proto}: {out}");
         // `{'clientid': <our source port>} has successfully connected to 127.0.0.1/<port>`
         assert!(lines[0].starts_with("{'clientid': "), "{out}");
-        assert!(lines[0].contains("} has successfully connected to 127.0.0.1/"), "{out}");
-        assert_eq!(lines[1], "Data acknowledged by server and you passed the test");
+        assert!(
+            lines[0].contains("} has successfully connected to 127.0.0.1/"),
+            "{out}"
+        );
+        assert_eq!(
+            lines[1],
+            "Data acknowledged by server and you passed the test"
+        );
         assert_eq!(err, "");
         server.stdout.wait_contains(
             "Connected: Student: Alice Brown, Github Username: abrown, sid: 123456789\n",
@@ -88,10 +104,16 @@ fn lab_client_passes_against_the_python_server_in_every_protocol() {
 fn lab_client_reads_split_and_joined_messages() {
     let (code, out, err, _s) = client_against(4, "split", "yes", &[]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.ends_with("Data acknowledged by server and you passed the test\n"), "{out}");
+    assert!(
+        out.ends_with("Data acknowledged by server and you passed the test\n"),
+        "{out}"
+    );
     let (code, out, err, _s) = client_against(4, "dict", "joined", &[]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.ends_with("Data acknowledged by server and you passed the test\n"), "{out}");
+    assert!(
+        out.ends_with("Data acknowledged by server and you passed the test\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -100,14 +122,22 @@ fn lab_client_tolerates_older_servers() {
     let (code, out, err, _s) = client_against(3, "int", "yes", &[]);
     assert_eq!(code, Some(0), "{err}");
     let first = out.lines().next().unwrap();
-    let id: u16 = first.split(' ').next().unwrap().parse().expect("a bare id first");
+    let id: u16 = first
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("a bare id first");
     assert!(id > 0);
     // No acknowledgement at all: waits --ack-timeout, says so, exits 1.
     let (code, out, err, _s) = client_against(4, "dict", "no", &["--ack-timeout", "300ms"]);
     assert_eq!(code, Some(1));
     assert_eq!(out.lines().count(), 1, "{out}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("no acknowledgement from the lab server within 300ms"), "{err}");
+    assert!(
+        err.contains("no acknowledgement from the lab server within 300ms"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -146,7 +176,10 @@ fn lab_client_failures_are_one_line() {
     let mut client = lab_client(server.stdout_port(), &[]);
     let (code, _, err) = client.finish();
     assert_eq!(code, Some(1));
-    assert!(err.contains("closed the connection before sending a client id"), "{err}");
+    assert!(
+        err.contains("closed the connection before sending a client id"),
+        "{err}"
+    );
 
     // An unexpected acknowledgement is shown as Python would print it.
     let server = Proc::python(
@@ -160,7 +193,10 @@ fn lab_client_failures_are_one_line() {
     let mut client = lab_client(server.stdout_port(), &[]);
     let (code, _, err) = client.finish();
     assert_eq!(code, Some(1));
-    assert!(err.contains("unexpected reply from the lab server: {'error': 'bad sid'} (expected 1)"), "{err}");
+    assert!(
+        err.contains("unexpected reply from the lab server: {'error': 'bad sid'} (expected 1)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -199,7 +235,7 @@ fn lab_server(extra: &[&str]) -> Proc {
 
 #[test]
 fn lab_server_serves_the_python_student_in_every_protocol() {
-    let mut server = lab_server(&[]);
+    let server = lab_server(&[]);
     let port = server.stdout_listening_port();
     for proto in 0..=5 {
         let name = format!("Student P{proto}");
@@ -212,14 +248,17 @@ fn lab_server_serves_the_python_student_in_every_protocol() {
             .wait_contains(&format!("Connected: Student: {name}, Github Username: gh"));
     }
     let first = server.stdout.text();
-    assert!(first.starts_with(&format!("Listening at 127.0.0.1/{port}\n")), "{first}");
+    assert!(
+        first.starts_with(&format!("Listening at 127.0.0.1/{port}\n")),
+        "{first}"
+    );
 }
 
 #[test]
 fn lab_server_serves_hundreds_at_once_and_keeps_a_roster() {
     let dir = tempfile::tempdir().unwrap();
     let roster = dir.path().join("roster.csv");
-    let mut server = lab_server(&["--roster", roster.to_str().unwrap()]);
+    let server = lab_server(&["--roster", roster.to_str().unwrap()]);
     let port = server.stdout_listening_port();
     // 300 clients connect first, then all do the handshake: they are all connected at the same time.
     let mut load = Proc::python(
@@ -253,12 +292,17 @@ asyncio.run(main())
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(String::from_utf8_lossy(&out), "OK 300\n");
     let text = server.stdout.wait_for("300 Connected lines", |b| {
-        String::from_utf8_lossy(b).matches("Connected: Student: ").count() >= 300
+        String::from_utf8_lossy(b)
+            .matches("Connected: Student: ")
+            .count()
+            >= 300
     });
     let text = String::from_utf8_lossy(&text);
     for i in [0, 150, 299] {
         assert!(
-            text.contains(&format!("Connected: Student: S{i}, Github Username: g{i}, sid: {i}\n")),
+            text.contains(&format!(
+                "Connected: Student: S{i}, Github Username: g{i}, sid: {i}\n"
+            )),
             "student {i} missing"
         );
     }
@@ -267,16 +311,23 @@ asyncio.run(main())
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows[0], "time,client_id,name,github,sid");
     assert_eq!(rows.len(), 301, "{csv}");
-    let row = rows.iter().find(|r| r.ends_with(",S7,g7,7")).expect("S7's row");
+    let row = rows
+        .iter()
+        .find(|r| r.ends_with(",S7,g7,7"))
+        .expect("S7's row");
     let fields: Vec<&str> = row.split(',').collect();
     assert_eq!(fields.len(), 5);
-    assert!(fields[0].ends_with('Z') && fields[0].contains('T'), "time {}", fields[0]);
+    assert!(
+        fields[0].ends_with('Z') && fields[0].contains('T'),
+        "time {}",
+        fields[0]
+    );
     assert!(fields[1].parse::<u16>().is_ok());
 }
 
 #[test]
 fn lab_server_survives_hostile_clients() {
-    let mut server = lab_server(&["--handshake-timeout", "1s", "--max-message", "65536"]);
+    let server = lab_server(&["--handshake-timeout", "1s", "--max-message", "65536"]);
     let port = server.stdout_listening_port();
     let mut mix = Proc::python(
         r#"
@@ -334,19 +385,31 @@ asyncio.run(main())
     let (code, out, err) = mix.finish();
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(String::from_utf8_lossy(&out), "GOOD 40\n");
-    assert!(!std::path::Path::new("/tmp/sockkit-lab-pwned").exists(), "a pickle ran a command");
+    assert!(
+        !std::path::Path::new("/tmp/sockkit-lab-pwned").exists(),
+        "a pickle ran a command"
+    );
     // Still serving after all that.
     let mut last = Proc::python(PY_STUDENT, &[&port.to_string(), "4", "Last One"]);
     let (code, _, err) = last.finish();
     assert_eq!(code, Some(0), "{err}");
     server.stdout.wait_contains("Connected: Student: Last One,");
     let log = server.stderr.wait_contains("--handshake-timeout");
-    for needle in ["not a valid pickle", "not a student record", "missing key 'github_username'", "must be a str", "middle of a message"] {
+    for needle in [
+        "not a valid pickle",
+        "not a student record",
+        "missing key 'github_username'",
+        "must be a str",
+        "middle of a message",
+    ] {
         assert!(log.contains(needle), "no log line with {needle:?}:\n{log}");
     }
     // One line per problem, each naming the client.
     for line in log.lines() {
-        assert!(line.starts_with("sockkit: 127.0.0.1:"), "unexpected log line {line:?}");
+        assert!(
+            line.starts_with("sockkit: 127.0.0.1:"),
+            "unexpected log line {line:?}"
+        );
     }
 }
 
@@ -356,18 +419,27 @@ fn lab_server_ctrl_c_prints_a_summary() {
     let port = server.stdout_listening_port();
     let mut student = Proc::python(PY_STUDENT, &[&port.to_string(), "4", "Alice Brown"]);
     assert_eq!(student.finish().0, Some(0));
-    server.stdout.wait_contains("Connected: Student: Alice Brown");
+    server
+        .stdout
+        .wait_contains("Connected: Student: Alice Brown");
     server.signal(2);
     let (code, _, err) = server.finish();
     assert_eq!(code, Some(130));
-    assert!(err.contains("1 students acknowledged, 0 clients rejected"), "{err}");
+    assert!(
+        err.contains("1 students acknowledged, 0 clients rejected"),
+        "{err}"
+    );
 }
 
 #[test]
 fn lab_server_bind_failure_is_clear() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let mut server = Proc::start(sockkit_path(), &["lab-server", "--port", &port], Stdio::null());
+    let mut server = Proc::start(
+        sockkit_path(),
+        &["lab-server", "--port", &port],
+        Stdio::null(),
+    );
     let (code, _, err) = server.finish();
     assert_eq!(code, Some(1));
     assert!(err.contains("address already in use"), "{err}");

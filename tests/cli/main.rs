@@ -6,5 +6,6 @@
 mod harness;
 
 mod generated;
+mod lab;
 mod repl;
 mod tcp;

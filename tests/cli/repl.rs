@@ -154,11 +154,12 @@ fn commands_send_bytes_and_change_the_display() {
     p.exp_string("unknown command /nope").unwrap();
     // /mode hex: what arrives next is shown as a hex dump.
     p.send_line("/mode hex").unwrap();
+    p.exp_string("/mode hex").unwrap();
     p.exp_string("> ").unwrap();
     s.peer.write(b"send b'AB'\n");
     p.exp_string("00000000  41 42").unwrap();
     // Tab completes commands.
-    p.send("/he").unwrap();
+    p.send("/hel").unwrap();
     p.send("\t").unwrap();
     p.flush().unwrap();
     p.exp_string("/help").unwrap();
