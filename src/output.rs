@@ -212,12 +212,12 @@ impl<W: Write> Writer<W> {
                 label,
                 bytes,
             } => {
+                self.scratch.clear();
                 if let Some(h) = header {
-                    self.out.write_all(h.as_bytes())?;
-                    self.out.write_all(b"\n")?;
+                    self.scratch.extend_from_slice(h.as_bytes());
+                    self.scratch.push(b'\n');
                 }
                 let mut r = render::renderer(&self.opts, label);
-                self.scratch.clear();
                 r.feed(&bytes, &mut self.scratch, &mut self.diag);
                 r.finish(&mut self.scratch, &mut self.diag);
                 self.emit()?;

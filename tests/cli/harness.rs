@@ -180,10 +180,9 @@ impl Proc {
             .lines()
             .find(|l| l.contains("listening on ") || l.contains("Listening at "))
             .unwrap();
-        line.rsplit([':', '/'])
-            .next()
-            .unwrap()
-            .trim()
+        let after = line.rsplit([':', '/']).next().unwrap().trim();
+        let digits: String = after.chars().take_while(|c| c.is_ascii_digit()).collect();
+        digits
             .parse()
             .unwrap_or_else(|_| panic!("no port in {line:?}"))
     }

@@ -9,3 +9,4 @@ mod generated;
 mod lab;
 mod repl;
 mod tcp;
+mod udp;
