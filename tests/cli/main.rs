@@ -7,6 +7,7 @@ mod harness;
 
 mod generated;
 mod lab;
+mod pickle_display;
 mod repl;
 mod tcp;
 mod udp;
