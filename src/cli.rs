@@ -421,6 +421,8 @@ pub struct LabClientArgs {
     /// Show every message exchanged, each direction labelled.
     #[arg(short = 'v', long)]
     pub verbose: bool,
+    // With -I/--interactive, the connection stays open in the REPL after the handshake; without it the
+    // lab's own behaviour (exit after the acknowledgement) holds even on a terminal.
     #[command(flatten)]
     pub repl: ReplArgs,
     #[command(flatten)]

@@ -32,6 +32,8 @@ pub struct RelayConfig {
     /// Ignore what the peer sends; end when stdin ends.
     pub send_only: bool,
     pub verbose: bool,
+    /// Show a live byte count and rate on stderr (only when stderr is a terminal).
+    pub progress: bool,
 }
 
 /// Why a relay ended.
@@ -237,11 +239,40 @@ where
         }
     };
 
-    let end = tokio::select! {
-        r = up => r?,
-        r = down => r?,
-        r = idle => r?,
+    let show_progress = cfg.progress && std::io::stderr().is_terminal();
+    let progress = async {
+        if !show_progress {
+            return std::future::pending::<Result<End>>().await;
+        }
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tick.tick().await;
+            let secs = start.elapsed().as_secs_f64().max(1e-3);
+            let (up, down) = (
+                sent.load(Ordering::Relaxed),
+                received.load(Ordering::Relaxed),
+            );
+            eprint!(
+                "\r\x1b[2Ksent {} ({}/s)  received {} ({}/s)",
+                human_bytes(up as f64),
+                human_bytes(up as f64 / secs),
+                human_bytes(down as f64),
+                human_bytes(down as f64 / secs)
+            );
+        }
     };
+
+    let end = tokio::select! {
+        r = up => r,
+        r = down => r,
+        r = idle => r,
+        r = progress => r,
+    };
+    if show_progress {
+        // Clear the progress line.
+        eprint!("\r\x1b[2K");
+    }
+    let end = end?;
     Ok(Summary {
         sent: sent.load(Ordering::Relaxed),
         received: received.load(Ordering::Relaxed),

@@ -89,6 +89,7 @@ impl Config {
                 idle_timeout: args.idle_timeout,
                 send_only: args.send_only,
                 verbose: args.verbose,
+                progress: args.progress,
             },
             input,
             zero_io: args.zero_io,

@@ -22,6 +22,7 @@ use crate::pickle::encode::encode;
 use crate::pickle::stream::{Decoded, Event, Limits, PickleStream};
 use crate::pickle::Value;
 use crate::render::{hex::HexDump, Render, StreamLabel};
+use crate::repl::Attached;
 
 /// Why no message came.
 enum Missing {
@@ -116,6 +117,42 @@ impl Session {
     }
 }
 
+/// `--interactive`: after the handshake, a REPL on the same connection, showing what the server sends as
+/// pickles (so `/pickle {...}` can send more records and see each acknowledgement).
+async fn keep_talking(session: Session, args: &LabClientArgs, place: &str) -> Result<ExitCode> {
+    let out = session.out.clone();
+    if args.display.mode() == DisplayMode::Raw {
+        out.send(crate::output::OutMsg::SetMode(DisplayMode::Pickle))
+            .await;
+    }
+    out.text(
+        "(handshake done: /pickle {...} sends another record, /help lists commands, /quit ends)"
+            .into(),
+    )
+    .await;
+    let send = crate::cli::SendArgs {
+        send: crate::cli::SendMode::Raw,
+        pickle_protocol: args.pickle_protocol,
+        crlf: false,
+    };
+    let mut repl = Attached::start(&out, format!("lab {place}> "), &args.repl, &send, None).await?;
+    let control = repl.take_control();
+    let (reader, writer) = session.stream.into_split();
+    let cfg = crate::relay::RelayConfig::default();
+    let label = crate::render::StreamLabel {
+        peer: None,
+        direction: "received",
+    };
+    let result = tokio::select! {
+        r = crate::relay::relay(reader, writer, Some(repl.input), &out, 1, label, &cfg) => r.map(|_| ()),
+        () = Attached::serve_controls(control, out.clone()) => Ok(()),
+    };
+    out.close(1).await;
+    out.flush().await;
+    crate::repl::end_session();
+    result.map(|()| ExitCode::Success)
+}
+
 pub async fn run(args: LabClientArgs, out: Output) -> Result<ExitCode> {
     let student = Student {
         name: args.name.clone(),
@@ -175,6 +212,9 @@ pub async fn run(args: LabClientArgs, out: Output) -> Result<ExitCode> {
                 Ok(Value::Int(1)) => {
                     out.text("Data acknowledged by server and you passed the test".into())
                         .await;
+                    if args.repl.interactive {
+                        return keep_talking(session, &args, &place).await;
+                    }
                     Ok(ExitCode::Success)
                 }
                 _ => bail!("unexpected reply from the lab server: {} (expected 1)", ack.repr()),

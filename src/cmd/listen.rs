@@ -99,6 +99,7 @@ impl Config {
                 idle_timeout: args.idle_timeout,
                 send_only: args.send_only,
                 verbose: args.verbose,
+                progress: args.progress,
             },
             input,
             verbose: args.verbose,

@@ -231,3 +231,38 @@ fn to_chooses_a_client_of_listen_k() {
     p.send_line("/quit").unwrap();
     p.exp_eof().unwrap();
 }
+
+#[test]
+fn lab_client_keeps_talking_with_interactive() {
+    let state = tempfile::tempdir().unwrap();
+    let server = Proc::sockkit_null(&["lab-server", "--port", "0"]);
+    let port = server.stdout_listening_port().to_string();
+    let mut p = pty(
+        &[
+            "lab-client",
+            "-I",
+            "--port",
+            &port,
+            "--name",
+            "Alice Brown",
+            "--github",
+            "abrown",
+            "--sid",
+            "1",
+        ],
+        state.path(),
+    );
+    p.exp_string("Data acknowledged by server and you passed the test")
+        .unwrap();
+    p.exp_string(&format!("lab 127.0.0.1/{port}> ")).unwrap();
+    p.send_line("/pickle {'student_name': 'Bob', 'github_username': 'bob', 'sid': 2}")
+        .unwrap();
+    // The server's acknowledgement, shown as a pickle.
+    p.exp_string("\r\n1\r\n").unwrap();
+    server
+        .stdout
+        .wait_contains("Connected: Student: Bob, Github Username: bob, sid: 2");
+    p.send_line("/quit").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut p), 0);
+}
