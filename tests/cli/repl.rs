@@ -258,7 +258,7 @@ fn lab_client_keeps_talking_with_interactive() {
     p.send_line("/pickle {'student_name': 'Bob', 'github_username': 'bob', 'sid': 2}")
         .unwrap();
     // The server's acknowledgement, shown as a pickle.
-    p.exp_string("\r\n1\r\n").unwrap();
+    p.exp_string("[K1\r\n").unwrap();
     server
         .stdout
         .wait_contains("Connected: Student: Bob, Github Username: bob, sid: 2");
