@@ -26,6 +26,7 @@ pub mod relay;
 pub mod render;
 pub mod repl;
 pub mod send;
+pub mod splice;
 
 use std::future::Future;
 use std::time::Duration;

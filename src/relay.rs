@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, Notify};
 
 use crate::error::describe_io;
@@ -34,6 +35,10 @@ pub struct RelayConfig {
     pub verbose: bool,
     /// Show a live byte count and rate on stderr (only when stderr is a terminal).
     pub progress: bool,
+    /// Move stdin (a pipe) to the socket with splice(2) instead of reading it (`input` is then None).
+    pub splice_stdin: bool,
+    /// Move the socket's data to stdout with splice(2) instead of through the stdout thread.
+    pub splice_stdout: bool,
 }
 
 /// Why a relay ended.
@@ -95,24 +100,20 @@ pub const READ_SIZE: usize = 128 * 1024;
 
 /// Relays `input` (stdin messages; `None` to send nothing) to `writer` and `reader` to `out` as stream
 /// `id`, until one of the end-of-stream rules says stop.
-pub async fn relay<R, W>(
-    mut reader: R,
-    mut writer: W,
+pub async fn relay(
+    mut reader: OwnedReadHalf,
+    mut writer: OwnedWriteHalf,
     input: Option<mpsc::Receiver<Bytes>>,
     out: &Output,
     id: StreamId,
     label: StreamLabel,
     cfg: &RelayConfig,
-) -> Result<Summary>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
+) -> Result<Summary> {
     let start = Instant::now();
     let sent = AtomicU64::new(0);
     let received = AtomicU64::new(0);
     let last_activity = AtomicU64::new(0);
-    let has_input = input.is_some();
+    let has_input = input.is_some() || cfg.splice_stdin;
     let stdin_done = AtomicBool::new(false);
     let touch = || last_activity.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
 
@@ -122,46 +123,80 @@ where
     let stdin_is_terminal = std::io::stdin().is_terminal();
 
     let up = async {
-        let Some(mut input) = input else {
-            return std::future::pending::<Result<End>>().await;
-        };
-        loop {
-            let next = if peer_closed.load(Ordering::Acquire) {
-                // The peer may only have half-closed: deliver what stdin still has, but stop once stdin
-                // goes quiet, so an idle pipe does not keep us hanging on a closed connection.
-                match tokio::time::timeout(PEER_CLOSED_GRACE, input.recv()).await {
-                    Ok(next) => next,
-                    Err(_) => return Ok(End::PeerClosed),
-                }
-            } else {
-                tokio::select! {
-                    next = input.recv() => next,
-                    () = peer_closed_signal.notified() => continue,
+        if cfg.splice_stdin {
+            let spliced = crate::splice::stdin_to_socket(&mut writer, &sent, touch);
+            let watch = async {
+                // Once the peer has closed, stop when stdin stays quiet for the grace period.
+                loop {
+                    peer_closed_signal.notified().await;
+                    loop {
+                        let before = sent.load(Ordering::Relaxed);
+                        tokio::time::sleep(PEER_CLOSED_GRACE).await;
+                        if sent.load(Ordering::Relaxed) == before {
+                            return;
+                        }
+                    }
                 }
             };
-            let Some(chunk) = next else { break };
-            if let Err(e) = writer.write_all(&chunk).await {
-                if peer_closed.load(Ordering::Acquire) {
-                    // The peer closed completely: nothing more can be delivered.
-                    if cfg.verbose {
-                        eprintln!("sockkit: the peer closed; dropping the rest of stdin");
+            tokio::select! {
+                r = spliced => {
+                    if let Err(e) = r {
+                        if peer_closed.load(Ordering::Acquire) {
+                            return Ok(End::PeerClosed);
+                        }
+                        if cfg.send_only {
+                            return Err(anyhow!("could not send: {}", describe_io(&e)));
+                        }
+                        if cfg.verbose {
+                            eprintln!("sockkit: could not send: {} (still reading)", describe_io(&e));
+                        }
+                        return std::future::pending().await;
                     }
-                    return Ok(End::PeerClosed);
                 }
-                if cfg.send_only {
-                    return Err(anyhow!("could not send: {}", describe_io(&e)));
-                }
-                // The peer is gone for writing; whatever it still sends is read by `down`.
-                if cfg.verbose {
-                    eprintln!(
-                        "sockkit: could not send: {} (still reading)",
-                        describe_io(&e)
-                    );
-                }
-                return std::future::pending().await;
+                () = watch => return Ok(End::PeerClosed),
             }
-            sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-            touch();
+        } else {
+            let Some(mut input) = input else {
+                return std::future::pending::<Result<End>>().await;
+            };
+            loop {
+                let next = if peer_closed.load(Ordering::Acquire) {
+                    // The peer may only have half-closed: deliver what stdin still has, but stop once stdin
+                    // goes quiet, so an idle pipe does not keep us hanging on a closed connection.
+                    match tokio::time::timeout(PEER_CLOSED_GRACE, input.recv()).await {
+                        Ok(next) => next,
+                        Err(_) => return Ok(End::PeerClosed),
+                    }
+                } else {
+                    tokio::select! {
+                        next = input.recv() => next,
+                        () = peer_closed_signal.notified() => continue,
+                    }
+                };
+                let Some(chunk) = next else { break };
+                if let Err(e) = writer.write_all(&chunk).await {
+                    if peer_closed.load(Ordering::Acquire) {
+                        // The peer closed completely: nothing more can be delivered.
+                        if cfg.verbose {
+                            eprintln!("sockkit: the peer closed; dropping the rest of stdin");
+                        }
+                        return Ok(End::PeerClosed);
+                    }
+                    if cfg.send_only {
+                        return Err(anyhow!("could not send: {}", describe_io(&e)));
+                    }
+                    // The peer is gone for writing; whatever it still sends is read by `down`.
+                    if cfg.verbose {
+                        eprintln!(
+                            "sockkit: could not send: {} (still reading)",
+                            describe_io(&e)
+                        );
+                    }
+                    return std::future::pending().await;
+                }
+                sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                touch();
+            }
         }
         if !cfg.no_shutdown {
             let _ = writer.shutdown().await;
@@ -190,6 +225,20 @@ where
     let down = async {
         if cfg.send_only {
             return std::future::pending::<Result<End>>().await;
+        }
+        if cfg.splice_stdout {
+            if let Err(e) = crate::splice::socket_to_stdout(&reader, &received, touch).await {
+                return Err(anyhow!("connection lost: {}", describe_io(&e)));
+            }
+            if cfg.verbose {
+                eprintln!("sockkit: peer closed its write side");
+            }
+            if !has_input || stdin_is_terminal || stdin_done.load(Ordering::Acquire) {
+                return Ok(End::PeerClosed);
+            }
+            peer_closed.store(true, Ordering::Release);
+            peer_closed_signal.notify_one();
+            return std::future::pending().await;
         }
         out.open(id, label).await;
         let mut buf = BytesMut::with_capacity(READ_SIZE);

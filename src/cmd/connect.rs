@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::io::AsyncWriteExt;
 
-use crate::cli::{ConnectArgs, ReplArgs, SendArgs};
+use crate::cli::{ConnectArgs, DisplayMode, ReplArgs, SendArgs, SendMode};
 use crate::error::{usage, ExitCode};
 use crate::input::{self, InputOpts};
 use crate::net::{self, ConnectOpts, Family, Resolve};
@@ -64,14 +64,25 @@ impl Config {
             family: Family::from_flags(args.family.ipv4, args.family.ipv6),
             numeric: args.family.numeric,
         };
-        let input = (!args.recv_only && !args.zero_io).then_some(InputOpts {
+        let repl_wanted = !args.recv_only && !args.zero_io && args.repl.wanted();
+        // splice(2) fast paths when nothing needs to see the bytes.
+        let splice_stdin = !args.recv_only
+            && !args.zero_io
+            && !repl_wanted
+            && args.send.send == SendMode::Raw
+            && !args.send.crlf
+            && crate::splice::stdin_spliceable();
+        let splice_stdout = !args.send_only
+            && !repl_wanted
+            && args.display.mode() == DisplayMode::Raw
+            && crate::splice::stdout_spliceable();
+        let input = (!args.recv_only && !args.zero_io && !splice_stdin).then_some(InputOpts {
             mode: args.send.send,
             pickle_protocol: args.send.pickle_protocol,
             crlf: args.send.crlf,
             lines: false,
         });
-        let repl = (!args.recv_only && !args.zero_io && args.repl.wanted())
-            .then(|| (args.repl.clone(), args.send.clone()));
+        let repl = repl_wanted.then(|| (args.repl.clone(), args.send.clone()));
         Ok(Config {
             repl,
             host: args.host,
@@ -90,6 +101,8 @@ impl Config {
                 send_only: args.send_only,
                 verbose: args.verbose,
                 progress: args.progress,
+                splice_stdin,
+                splice_stdout,
             },
             input,
             zero_io: args.zero_io,

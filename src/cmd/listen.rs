@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 use crate::access::Access;
-use crate::cli::{ListenArgs, ReplArgs, SendArgs};
+use crate::cli::{DisplayMode, ListenArgs, ReplArgs, SendArgs, SendMode};
 use crate::error::{describe_io, usage, ExitCode};
 use crate::input::{self, InputOpts};
 use crate::net::{self, display_addr, Family, ListenAddr, Resolve};
@@ -73,7 +73,19 @@ impl Config {
         let keep_open = args.keep_open || matches!(role, Role::Broker | Role::Chat);
         // An echo server answers with the client's own bytes; stdin has no part in it.
         let reads_stdin = !args.recv_only && role != Role::Echo;
-        let input = reads_stdin.then_some(InputOpts {
+        let repl_wanted = reads_stdin && args.repl.wanted();
+        // splice(2) fast paths for the plain one-client relay, when nothing needs to see the bytes.
+        let plain = !keep_open && role == Role::Print && !repl_wanted;
+        let splice_stdin = plain
+            && reads_stdin
+            && args.send.send == SendMode::Raw
+            && !args.send.crlf
+            && crate::splice::stdin_spliceable();
+        let splice_stdout = plain
+            && !args.send_only
+            && args.display.mode() == DisplayMode::Raw
+            && crate::splice::stdout_spliceable();
+        let input = (reads_stdin && !splice_stdin).then_some(InputOpts {
             mode: args.send.send,
             pickle_protocol: args.send.pickle_protocol,
             crlf: args.send.crlf,
@@ -100,6 +112,8 @@ impl Config {
                 send_only: args.send_only,
                 verbose: args.verbose,
                 progress: args.progress,
+                splice_stdin,
+                splice_stdout,
             },
             input,
             verbose: args.verbose,
@@ -197,20 +211,45 @@ async fn serve_one(listener: TcpListener, cfg: Config, out: Output) -> Result<Ex
 
 /// Echoes one client's bytes back to it (and prints them) until it closes.
 async fn echo_one(stream: TcpStream, out: &Output, cfg: &Config) -> Result<relay::Summary> {
+    // One task reads and writes back directly: no queue between them, the lowest latency.
     let start = Instant::now();
-    let (tx, rx) = mpsc::channel(16);
-    let (reader, writer) = stream.into_split();
-    let client = Client {
-        id: 0,
-        peer: "".into(),
-        tx: tx.clone(),
+    let (mut reader, mut writer) = stream.into_split();
+    out.open(0, StreamLabel::default()).await;
+    let mut buf = BytesMut::with_capacity(READ_SIZE);
+    let mut received = 0u64;
+    let result = loop {
+        if buf.capacity() < READ_SIZE / 4 {
+            buf.reserve(READ_SIZE);
+        }
+        let read = reader.read_buf(&mut buf);
+        let n = match cfg.relay.idle_timeout {
+            Some(limit) => match tokio::time::timeout(limit, read).await {
+                Ok(r) => r,
+                Err(_) => {
+                    break Err(anyhow::anyhow!(
+                        "closed after {} without data (idle timeout)",
+                        humantime::format_duration(limit)
+                    ))
+                }
+            },
+            None => read.await,
+        };
+        match n {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                received += n as u64;
+                let data = buf.split().freeze();
+                if let Err(e) = writer.write_all(&data).await {
+                    break Err(anyhow::anyhow!("could not echo: {}", describe_io(&e)));
+                }
+                out.data(0, data).await;
+            }
+            Err(e) => break Err(anyhow::anyhow!("connection lost: {}", describe_io(&e))),
+        }
     };
-    let writer_task = tokio::spawn(write_loop(writer, rx, watch::channel(false).1));
-    let received = read_loop(reader, &client, out, cfg, None, false).await;
-    drop(client);
-    drop(tx);
-    let _ = writer_task.await;
-    let received = received?;
+    let _ = writer.shutdown().await;
+    out.close(0).await;
+    result?;
     Ok(relay::Summary {
         sent: received,
         received,

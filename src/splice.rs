@@ -1,0 +1,195 @@
+//! Fast relay paths on Linux, used when nothing needs to see the bytes (raw display, no --crlf, no REPL):
+//!
+//! - socket to stdout (a pipe, a regular file or /dev/null): `splice(2)` through a pipe of our own, so
+//!   the bytes never pass through user space;
+//! - stdin (a pipe) to socket: read on the network thread itself, in 1 MiB pieces from a pipe enlarged
+//!   to 1 MiB, as soon as epoll and poll(2) say a read will not block (what nc does). Measured here,
+//!   splicing this direction was slower: the writer of the pipe then allocates fresh pages for every
+//!   write, which costs more than the copy saved.
+//!
+//! Both avoid the thread hand-offs of the general path, which also lowers latency. Readiness comes from
+//! epoll (tokio's `AsyncFd` on a duplicate of the descriptor), so stdin and stdout keep their file status
+//! flags: nothing here sets O_NONBLOCK on a shared descriptor; `SPLICE_F_NONBLOCK` applies to our pipe.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncWriteExt, Interest};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+/// Bytes asked for per splice call.
+const CHUNK: usize = 1 << 20;
+
+fn file_type(fd: RawFd) -> Option<libc::mode_t> {
+    // SAFETY: fstat fills the struct we pass.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        (libc::fstat(fd, &mut st) == 0).then_some(st.st_mode & libc::S_IFMT)
+    }
+}
+
+/// Whether stdin is a pipe (the only kind of stdin spliced).
+pub fn stdin_spliceable() -> bool {
+    file_type(0) == Some(libc::S_IFIFO)
+}
+
+/// Whether stdout is a pipe, a regular file or a non-terminal character device (/dev/null).
+pub fn stdout_spliceable() -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    let tty = unsafe { libc::isatty(1) } == 1;
+    matches!(file_type(1), Some(libc::S_IFIFO) | Some(libc::S_IFREG))
+        || (file_type(1) == Some(libc::S_IFCHR) && !tty)
+}
+
+fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
+    // SAFETY: plain splice between two descriptors we hold; no user memory involved.
+    let n = unsafe {
+        libc::splice(
+            from,
+            std::ptr::null_mut(),
+            to,
+            std::ptr::null_mut(),
+            len,
+            libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
+        )
+    };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// Whether a read of `fd` would return at once (data, or end of input), asked of poll(2) now.
+fn readable_now(fd: RawFd) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: polls one descriptor we pass by pointer, without waiting.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n > 0 && p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
+}
+
+/// A registered duplicate of a standard descriptor (so closing ours leaves the real one alone).
+struct Dup(OwnedFd);
+
+impl AsRawFd for Dup {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+fn dup_async(fd: RawFd) -> io::Result<AsyncFd<Dup>> {
+    // SAFETY: dup returns a new descriptor we own, or -1.
+    let d = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if d < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `d` is a fresh descriptor owned by nobody else.
+    let owned = unsafe { OwnedFd::from_raw_fd(d) };
+    // SAFETY: the descriptor is owned by the `Dup` inside the AsyncFd and stays open while registered.
+    unsafe { AsyncFd::register_with_interest(Dup(owned), Interest::READABLE | Interest::WRITABLE) }
+        .map_err(|e| e.into())
+}
+
+/// Moves stdin (a pipe) into the socket until stdin ends; counts bytes into `sent`.
+pub async fn stdin_to_socket(
+    writer: &mut OwnedWriteHalf,
+    sent: &AtomicU64,
+    touch: impl Fn(),
+) -> io::Result<()> {
+    let stdin = dup_async(0)?;
+    // A bigger pipe means fewer wake-ups for us and the writer; it changes no file status flag.
+    // SAFETY: F_SETPIPE_SZ only resizes the pipe; failure keeps its size.
+    unsafe {
+        libc::fcntl(0, libc::F_SETPIPE_SZ, CHUNK as libc::c_int);
+    }
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let mut ready = stdin.readable().await?;
+        if !readable_now(0) {
+            ready.clear_ready();
+            continue;
+        }
+        // poll(2) just said a read will not block: it returns what the pipe holds (0 at its end).
+        // SAFETY: reads into our own buffer of CHUNK bytes.
+        let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), CHUNK) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => {
+                    ready.clear_ready();
+                    continue;
+                }
+                _ => return Err(e),
+            }
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        drop(ready);
+        writer.write_all(&buf[..n as usize]).await?;
+        sent.fetch_add(n as u64, Ordering::Relaxed);
+        touch();
+    }
+}
+
+/// Moves the socket's data to stdout until the peer closes; counts bytes into `received`.
+pub async fn socket_to_stdout(
+    reader: &OwnedReadHalf,
+    received: &AtomicU64,
+    touch: impl Fn(),
+) -> io::Result<()> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 fills two descriptors we then own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fresh descriptors from pipe2.
+    let (pr, pw) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: F_SETPIPE_SZ only resizes our own pipe; failure just keeps the default size.
+    unsafe {
+        libc::fcntl(pw.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK as libc::c_int);
+    }
+    let out_is_pipe = file_type(1) == Some(libc::S_IFIFO);
+    let stdout = if out_is_pipe {
+        Some(dup_async(1)?)
+    } else {
+        None
+    };
+    let sock = reader.as_ref().as_raw_fd();
+    loop {
+        let n = reader
+            .as_ref()
+            .async_io(Interest::READABLE, || splice(sock, pw.as_raw_fd(), CHUNK))
+            .await?;
+        if n == 0 {
+            return Ok(());
+        }
+        received.fetch_add(n as u64, Ordering::Relaxed);
+        touch();
+        let mut left = n;
+        while left > 0 {
+            let guard = match &stdout {
+                Some(out) => Some(out.writable().await?),
+                None => None,
+            };
+            match splice(pr.as_raw_fd(), 1, left) {
+                Ok(m) => left -= m,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => match guard {
+                    Some(mut g) => g.clear_ready(),
+                    None => tokio::task::yield_now().await,
+                },
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    // stdout closed (`| head`): a normal end.
+                    std::process::exit(0);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
