@@ -127,14 +127,12 @@ pub async fn relay(
             let spliced = crate::splice::stdin_to_socket(&mut writer, &sent, touch);
             let watch = async {
                 // Once the peer has closed, stop when stdin stays quiet for the grace period.
+                peer_closed_signal.notified().await;
                 loop {
-                    peer_closed_signal.notified().await;
-                    loop {
-                        let before = sent.load(Ordering::Relaxed);
-                        tokio::time::sleep(PEER_CLOSED_GRACE).await;
-                        if sent.load(Ordering::Relaxed) == before {
-                            return;
-                        }
+                    let before = sent.load(Ordering::Relaxed);
+                    tokio::time::sleep(PEER_CLOSED_GRACE).await;
+                    if sent.load(Ordering::Relaxed) == before {
+                        return;
                     }
                 }
             };

@@ -463,6 +463,8 @@ impl Attached {
         send: &crate::cli::SendArgs,
         peers: Option<Arc<Peers>>,
     ) -> anyhow::Result<Attached> {
+        // Whatever was printed before must be on screen before the prompt is drawn.
+        out.flush().await;
         let prompt = Arc::new(Mutex::new(prompt));
         let repl = start(ReplOptions {
             prompt: prompt.clone(),
