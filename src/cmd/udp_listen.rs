@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Result;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -26,6 +26,9 @@ use crate::repl::{Attached, Peers};
 /// Largest UDP payload over IPv4 (65,535 minus IP and UDP headers); IPv6 allows 65,527, and a buffer
 /// one byte larger than either shows truncation never happens.
 const MAX_DATAGRAM: usize = 65_536;
+
+/// Raw payloads gathered into one write to stdout, at most.
+const BATCH: usize = 256 * 1024;
 
 pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
     let at = ListenAddr::from_args(&args.addr, args.port)?;
@@ -76,6 +79,7 @@ pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
     };
     tokio::pin!(quit);
     let mut typed: Option<mpsc::Receiver<Bytes>> = typed;
+    let batchable = mode == DisplayMode::Raw && !show_sender && !args.echo;
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut last: Option<SocketAddr> = None;
     let mut received = 0u64;
@@ -95,14 +99,34 @@ pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
                 last = Some(from);
                 let shown = display_addr(from);
                 remember(&peers, shown);
-                let data = Bytes::copy_from_slice(&buf[..n]);
-                out.send(datagram(shown, data.clone(), mode, show_sender, args.verbose)).await;
-                if args.echo {
-                    if let Err(e) = socket.send_to(&data, from).await {
-                        eprintln!("sockkit: could not echo to {shown}: {}", describe_io(&e));
+                received += 1;
+                if batchable {
+                    // Raw payloads shown back to back: take every datagram already waiting, one write.
+                    let mut batch = BytesMut::with_capacity(BATCH);
+                    batch.extend_from_slice(&buf[..n]);
+                    while batch.len() < BATCH && Some(received) != args.count {
+                        match socket.try_recv_from(&mut buf) {
+                            Ok((n, from)) => {
+                                batch.extend_from_slice(&buf[..n]);
+                                last = Some(from);
+                                received += 1;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    if let Some(from) = last {
+                        remember(&peers, display_addr(from));
+                    }
+                    out.data(0, batch.freeze()).await;
+                } else {
+                    let data = Bytes::copy_from_slice(&buf[..n]);
+                    out.send(datagram(shown, data.clone(), mode, show_sender, args.verbose)).await;
+                    if args.echo {
+                        if let Err(e) = socket.send_to(&data, from).await {
+                            eprintln!("sockkit: could not echo to {shown}: {}", describe_io(&e));
+                        }
                     }
                 }
-                received += 1;
                 if Some(received) == args.count {
                     break;
                 }

@@ -100,7 +100,11 @@ struct Machine<'a> {
     objs: Vec<Obj>,
     stack: Vec<Id>,
     marks: Vec<usize>,
+    /// Memo entries with small keys (MEMOIZE numbers them 0, 1, 2...): indexed directly.
+    memo_vec: Vec<Option<Id>>,
+    /// Memo entries with large keys (PUT may use any number).
     memo: HashMap<u32, Id>,
+    memo_count: usize,
     globals: Vec<String>,
     limits: Limits,
     /// For dicts and sets past [`INDEX_FROM`] entries: key hash to positions, so building a big one
@@ -119,7 +123,9 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<Arena, DecodeError> {
         objs: Vec::with_capacity(16),
         stack: Vec::with_capacity(16),
         marks: Vec::new(),
+        memo_vec: Vec::new(),
         memo: HashMap::new(),
+        memo_count: 0,
         globals: Vec::new(),
         limits: *limits,
         index: HashMap::new(),
@@ -215,15 +221,29 @@ impl Machine<'_> {
 
     fn memo_put(&mut self, key: u32) -> Result<(), DecodeError> {
         let top = self.top()?;
-        if self.memo.len() >= self.limits.max_objects {
+        if self.memo_count >= self.limits.max_objects {
             return err("memo too large");
         }
-        self.memo.insert(key, top);
+        let k = key as usize;
+        if k < self.memo_vec.len() + 1024 {
+            if k >= self.memo_vec.len() {
+                self.memo_vec.resize(k + 1, None);
+            }
+            if self.memo_vec[k].replace(top).is_none() {
+                self.memo_count += 1;
+            }
+        } else if self.memo.insert(key, top).is_none() {
+            self.memo_count += 1;
+        }
         Ok(())
     }
 
     fn memo_get(&mut self, key: u32) -> Result<(), DecodeError> {
-        match self.memo.get(&key) {
+        let found = match self.memo_vec.get(key as usize) {
+            Some(Some(id)) => Some(*id),
+            _ => self.memo.get(&key).copied(),
+        };
+        match found.as_ref() {
             Some(&id) => {
                 self.stack.push(id);
                 Ok(())
@@ -451,7 +471,7 @@ impl Machine<'_> {
                     self.memo_put(key)?;
                 }
                 0x94 => {
-                    let key = self.memo.len() as u32;
+                    let key = self.memo_count as u32;
                     self.memo_put(key)?;
                 }
                 b'c' => {
@@ -699,11 +719,32 @@ impl Machine<'_> {
 
     /// Where a key equal to `key` sits in the container, if anywhere.
     fn find(&mut self, container: Id, key: Id) -> Result<Option<usize>, DecodeError> {
-        let k = hash_key(&self.objs, key)?;
         let len = self.len_of(container);
         if len < INDEX_FROM {
-            return Ok((0..len).find(|&i| key_eq(&self.objs, self.key_at(container, i), key, &k)));
+            // The usual small dict of str keys: compare in place, build a `Key` only when needed.
+            let mut slow: Option<Key> = None;
+            for i in 0..len {
+                let other = self.key_at(container, i);
+                let equal = match fast_eq(&self.objs, other, key) {
+                    Some(eq) => eq,
+                    None => {
+                        if slow.is_none() {
+                            slow = Some(hash_key(&self.objs, key)?);
+                        }
+                        key_eq(&self.objs, other, key, slow.as_ref().expect("just set"))
+                    }
+                };
+                if equal {
+                    return Ok(Some(i));
+                }
+            }
+            // Refuse unhashable keys even when nothing was there to compare with.
+            if slow.is_none() && !matches!(self.objs[key as usize], Obj::Str(_) | Obj::Int(_)) {
+                hash_key(&self.objs, key)?;
+            }
+            return Ok(None);
         }
+        let k = hash_key(&self.objs, key)?;
         if !self.index.contains_key(&container) {
             let mut table: HashMap<u64, Vec<u32>> = HashMap::new();
             for (i, id) in self.keys_of(container).into_iter().enumerate() {
@@ -732,6 +773,23 @@ impl Machine<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Equality of two keys when it can be told without building a [`Key`]: both str, both small ints,
+/// both bytes, or a str against any non-str (never equal in Python).
+fn fast_eq(objs: &[Obj], a: Id, b: Id) -> Option<bool> {
+    match (&objs[a as usize], &objs[b as usize]) {
+        (Obj::Str(x), Obj::Str(y)) => Some(x == y),
+        (Obj::Int(x), Obj::Int(y)) => Some(x == y),
+        (Obj::Bytes(x), Obj::Bytes(y)) => Some(x == y),
+        (Obj::Str(_), Obj::Int(_) | Obj::Bytes(_) | Obj::None | Obj::Bool(_) | Obj::Float(_)) => {
+            Some(false)
+        }
+        (Obj::Int(_) | Obj::Bytes(_) | Obj::None | Obj::Bool(_) | Obj::Float(_), Obj::Str(_)) => {
+            Some(false)
+        }
+        _ => None,
     }
 }
 

@@ -34,7 +34,7 @@ pub fn repr_into(arena: &Arena, limits: &Limits, out: &mut Vec<u8>) -> Result<()
         out,
         start,
         limits,
-        open: vec![false; arena.objs.len()],
+        open: Vec::new(),
         depth: 0,
     };
     r.write(arena.root)
@@ -45,8 +45,8 @@ struct Repr<'a> {
     out: &'a mut Vec<u8>,
     start: usize,
     limits: &'a Limits,
-    /// Objects being printed right now (to print `[...]` for a cycle).
-    open: Vec<bool>,
+    /// Containers being printed right now, innermost last (to print `[...]` for a cycle).
+    open: Vec<Id>,
     depth: usize,
 }
 
@@ -85,7 +85,7 @@ impl Repr<'_> {
             | Obj::Set(_)
             | Obj::FrozenSet(_)
             | Obj::Call { .. } => {
-                if self.open[id as usize] {
+                if self.open.contains(&id) {
                     // A container inside itself: Python prints the ellipsis form.
                     let dots: &[u8] = match obj {
                         Obj::List(_) => b"[...]",
@@ -102,11 +102,11 @@ impl Repr<'_> {
                         self.limits.max_depth
                     )));
                 }
-                self.open[id as usize] = true;
+                self.open.push(id);
                 self.depth += 1;
                 let r = self.container(obj);
                 self.depth -= 1;
-                self.open[id as usize] = false;
+                self.open.pop();
                 r?;
             }
         }
