@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockkit' -ScriptBlock {
             [CompletionResult]::new('--source-port', '--source-port', [CompletionResultType]::ParameterName, 'Source port to connect from')
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Give up a connection attempt after this long (500ms, 3s, 2m; a bare number is seconds)')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up a connection attempt after this long (500ms, 3s, 2m; a bare number is seconds)')
+            [CompletionResult]::new('--retry', '--retry', [CompletionResultType]::ParameterName, 'Keep retrying a refused connection for this long (wait for a server to start)')
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Close the connection after this long without data in either direction (exit 1)')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close the connection after this long without data in either direction (exit 1)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Quit this many seconds after stdin ends, even if the peer is still open (0 = at once)')
@@ -147,6 +148,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockkit' -ScriptBlock {
             break
         }
         'sockkit;udp-send' {
+            [CompletionResult]::new('--retry', '--retry', [CompletionResultType]::ParameterName, 'Keep resending the first datagram while the port is closed, for this long (wait for a listener to start)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Stop waiting for replies after this long without one (0 = do not wait)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after this many replies')
             [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'How to show received data')
@@ -178,6 +180,7 @@ Register-ArgumentCompleter -Native -CommandName 'sockkit' -ScriptBlock {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Student name')
             [CompletionResult]::new('--github', '--github', [CompletionResultType]::ParameterName, 'GitHub user name')
             [CompletionResult]::new('--sid', '--sid', [CompletionResultType]::ParameterName, 'Student id')
+            [CompletionResult]::new('--retry', '--retry', [CompletionResultType]::ParameterName, 'Keep retrying a refused connection for this long (wait for a server to start)')
             [CompletionResult]::new('--ack-timeout', '--ack-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the acknowledgement')
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Give up connecting after this long')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting after this long')
@@ -208,8 +211,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockkit' -ScriptBlock {
             [CompletionResult]::new('--max-message', '--max-message', [CompletionResultType]::ParameterName, 'Largest message accepted from a client, in bytes')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show every message exchanged')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show every message exchanged')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'sockkit;help' {

@@ -79,7 +79,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__connect)
-            opts="-4 -6 -n -s -p -w -i -q -z -v -x -I -C -h --numeric --source --source-port --connect-timeout --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --zero-io --verbose --progress --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
+            opts="-4 -6 -n -s -p -w -i -q -z -v -x -I -C -h --numeric --source --source-port --connect-timeout --retry --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --zero-io --verbose --progress --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -106,6 +106,10 @@ _sockkit() {
                     return 0
                     ;;
                 -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -265,7 +269,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__lab__subcmd__client)
-            opts="-w -v -I -x -h --ip --port --name --github --sid --ack-timeout --connect-timeout --pickle-protocol --verbose --interactive --no-interactive --no-history --mode --framing --max-message --help"
+            opts="-w -v -I -x -h --ip --port --name --github --sid --retry --ack-timeout --connect-timeout --pickle-protocol --verbose --interactive --no-interactive --no-history --mode --framing --max-message --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,6 +292,10 @@ _sockkit() {
                     return 0
                     ;;
                 --sid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -497,12 +505,16 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__udp__subcmd__send)
-            opts="-4 -6 -n -v -x -I -C -h --numeric --wait --count --show-sender --verbose --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
+            opts="-4 -6 -n -v -x -I -C -h --numeric --retry --wait --count --show-sender --verbose --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --retry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[sockkit] = {|@words|
             cand --source-port 'Source port to connect from'
             cand -w 'Give up a connection attempt after this long (500ms, 3s, 2m; a bare number is seconds)'
             cand --connect-timeout 'Give up a connection attempt after this long (500ms, 3s, 2m; a bare number is seconds)'
+            cand --retry 'Keep retrying a refused connection for this long (wait for a server to start)'
             cand -i 'Close the connection after this long without data in either direction (exit 1)'
             cand --idle-timeout 'Close the connection after this long without data in either direction (exit 1)'
             cand -q 'Quit this many seconds after stdin ends, even if the peer is still open (0 = at once)'
@@ -140,6 +141,7 @@ set edit:completion:arg-completer[sockkit] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'sockkit;udp-send'= {
+            cand --retry 'Keep resending the first datagram while the port is closed, for this long (wait for a listener to start)'
             cand --wait 'Stop waiting for replies after this long without one (0 = do not wait)'
             cand --count 'Stop after this many replies'
             cand --mode 'How to show received data'
@@ -170,6 +172,7 @@ set edit:completion:arg-completer[sockkit] = {|@words|
             cand --name 'Student name'
             cand --github 'GitHub user name'
             cand --sid 'Student id'
+            cand --retry 'Keep retrying a refused connection for this long (wait for a server to start)'
             cand --ack-timeout 'How long to wait for the acknowledgement'
             cand -w 'Give up connecting after this long'
             cand --connect-timeout 'Give up connecting after this long'
@@ -199,8 +202,8 @@ set edit:completion:arg-completer[sockkit] = {|@words|
             cand --max-message 'Largest message accepted from a client, in bytes'
             cand -v 'Show every message exchanged'
             cand --verbose 'Show every message exchanged'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'sockkit;help'= {
             cand connect 'Connect to a TCP server and relay stdin to it and its data to stdout'

@@ -36,6 +36,7 @@ complete -c sockkit -n "__fish_sockkit_needs_command" -f -a "help" -d 'Print thi
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s s -l source -d 'Source address to connect from' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s p -l source-port -d 'Source port to connect from' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s w -l connect-timeout -d 'Give up a connection attempt after this long (500ms, 3s, 2m; a bare number is seconds)' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -l retry -d 'Keep retrying a refused connection for this long (wait for a server to start)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s i -l idle-timeout -d 'Close the connection after this long without data in either direction (exit 1)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -s q -l quit-after-eof -d 'Quit this many seconds after stdin ends, even if the peer is still open (0 = at once)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand connect" -l mode -d 'How to show received data' -r -f -a "raw\t'Bytes exactly as received'
@@ -124,6 +125,7 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -l no-intera
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -l no-history -d 'Do not read or write the REPL history file'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -s C -l crlf -d 'Send line endings as CRLF (LF becomes CR LF)'
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-listen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l retry -d 'Keep resending the first datagram while the port is closed, for this long (wait for a listener to start)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l wait -d 'Stop waiting for replies after this long without one (0 = do not wait)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l count -d 'Stop after this many replies' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -l mode -d 'How to show received data' -r -f -a "raw\t'Bytes exactly as received'
@@ -152,6 +154,7 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l port -d '
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l name -d 'Student name' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l github -d 'GitHub user name' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l sid -d 'Student id' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l retry -d 'Keep retrying a refused connection for this long (wait for a server to start)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l ack-timeout -d 'How long to wait for the acknowledgement' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -s w -l connect-timeout -d 'Give up connecting after this long' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l pickle-protocol -d 'Pickle protocol of the student dict (Python 3.8+ sends 4)' -r
@@ -176,7 +179,7 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l allow -d 
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l deny -d 'Refuse clients from these addresses or CIDR ranges (comma-separated, repeatable)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l max-message -d 'Largest message accepted from a client, in bytes' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -s v -l verbose -d 'Show every message exchanged'
-complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -s h -l help -d 'Print help'
+complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockkit -n "__fish_sockkit_using_subcommand help; and not __fish_seen_subcommand_from connect listen udp-listen udp-send lab-client lab-server help" -f -a "connect" -d 'Connect to a TCP server and relay stdin to it and its data to stdout'
 complete -c sockkit -n "__fish_sockkit_using_subcommand help; and not __fish_seen_subcommand_from connect listen udp-listen udp-send lab-client lab-server help" -f -a "listen" -d 'Listen for TCP clients and relay stdin to them and their data to stdout'
 complete -c sockkit -n "__fish_sockkit_using_subcommand help; and not __fish_seen_subcommand_from connect listen udp-listen udp-send lab-client lab-server help" -f -a "udp-listen" -d 'Receive UDP datagrams from any number of senders and answer the most recent one'

@@ -10,15 +10,23 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const AFTER_HELP: &str = "\
-End of stream:
+/// The end-of-stream rules and exit statuses, shown in the long help of every command.
+macro_rules! eos_help {
+    () => {
+        "End of stream:
   When stdin ends, sockkit half-closes the connection (shuts down its write side) and keeps printing
   what the peer sends until the peer closes; a reply that arrives after our EOF is never lost.
-  When the peer closes, sockkit flushes stdout and exits, even if stdin is still open.
+  --no-shutdown keeps the write side open; -q SECS quits that long after stdin ends.
+  When the peer closes, sockkit flushes stdout and exits, even if stdin is still open (at once for a
+  terminal; a pipe still delivering data is sent until it ends or stays quiet for 1s).
 
 Exit status:
-  0 success, 1 network or I/O failure, 2 usage error, 130 interrupted (Ctrl-C), 143 terminated.
-  A closed stdout (as in `| head`) is a normal end.";
+  0 success, 1 network or I/O failure (or bad input data), 2 usage error, 130 interrupted (Ctrl-C),
+  143 terminated (SIGTERM). A closed stdout (as in `| head`) is a normal end."
+    };
+}
+
+const AFTER_HELP: &str = eos_help!();
 
 /// A netcat for people who read what they receive: TCP and UDP relays with correct half-close,
 /// hex and Python-pickle display, and the socket-lab handshake.
@@ -33,63 +41,105 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Connect to a TCP server and relay stdin to it and its data to stdout.
-    #[command(after_long_help = CONNECT_EXAMPLES, after_help = CONNECT_EXAMPLES)]
+    #[command(after_long_help = CONNECT_LONG, after_help = CONNECT_EXAMPLES)]
     Connect(ConnectArgs),
     /// Listen for TCP clients and relay stdin to them and their data to stdout.
-    #[command(after_long_help = LISTEN_EXAMPLES, after_help = LISTEN_EXAMPLES)]
+    #[command(after_long_help = LISTEN_LONG, after_help = LISTEN_EXAMPLES)]
     Listen(ListenArgs),
     /// Receive UDP datagrams from any number of senders and answer the most recent one.
-    #[command(name = "udp-listen", after_help = UDP_LISTEN_EXAMPLES)]
+    #[command(name = "udp-listen", after_help = UDP_LISTEN_EXAMPLES, after_long_help = UDP_LISTEN_LONG)]
     UdpListen(UdpListenArgs),
     /// Send UDP datagrams and wait for the replies.
-    #[command(name = "udp-send", after_help = UDP_SEND_EXAMPLES)]
+    #[command(name = "udp-send", after_help = UDP_SEND_EXAMPLES, after_long_help = UDP_SEND_LONG)]
     UdpSend(UdpSendArgs),
     /// Play the student's side of the socket-lab pickle handshake.
-    #[command(name = "lab-client", after_help = LAB_CLIENT_EXAMPLES)]
+    #[command(name = "lab-client", after_help = LAB_CLIENT_EXAMPLES, after_long_help = LAB_CLIENT_LONG)]
     LabClient(LabClientArgs),
     /// Run the socket-lab server: many students at once, and no bad client can stop it.
-    #[command(name = "lab-server", after_help = LAB_SERVER_EXAMPLES)]
+    #[command(name = "lab-server", after_help = LAB_SERVER_EXAMPLES, after_long_help = LAB_SERVER_LONG)]
     LabServer(LabServerArgs),
     /// Write shell completions and man pages (for packagers and the repository's own files).
     #[command(hide = true)]
     Generate(GenerateArgs),
 }
 
-const CONNECT_EXAMPLES: &str = "\
+macro_rules! connect_examples {
+    () => {
+        "\
 Examples:
   sockkit connect localhost 12345              talk to a server, as `nc localhost 12345`
   printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockkit connect example.org 80
   sockkit connect -x 127.0.0.1 12000           show what the server sends as a hex dump
-  sockkit connect -z -v 127.0.0.1 20-25 80     which of these ports are open?";
+  sockkit connect -z -v 127.0.0.1 20-25 80     which of these ports are open?"
+    };
+}
 
-const LISTEN_EXAMPLES: &str = "\
+const CONNECT_EXAMPLES: &str = connect_examples!();
+const CONNECT_LONG: &str = concat!(connect_examples!(), "\n\n", eos_help!());
+
+macro_rules! listen_examples {
+    () => {
+        "\
 Examples:
   sockkit listen 12345                          wait for one client, as `nc -l 12345`
   sockkit listen -k --echo 12345                an echo server for many clients at once
   sockkit listen -k --chat 127.0.0.1 12345      a chat room: every line goes to everyone else
-  sockkit listen --mode pickle 12000            print the Python pickles a client sends";
+  sockkit listen --mode pickle 12000            print the Python pickles a client sends"
+    };
+}
 
-const UDP_LISTEN_EXAMPLES: &str = "\
+const LISTEN_EXAMPLES: &str = listen_examples!();
+const LISTEN_LONG: &str = concat!(listen_examples!(), "\n\n", eos_help!());
+
+macro_rules! udp_listen_examples {
+    () => {
+        "\
 Examples:
   sockkit udp-listen 12345                 as `nc -l -u 12345`; typed lines go back to the sender
   sockkit udp-listen --show-sender -x 12345
-  sockkit udp-listen --echo --count 10 12345";
+  sockkit udp-listen --echo --count 10 12345"
+    };
+}
 
-const UDP_SEND_EXAMPLES: &str = "\
+const UDP_LISTEN_EXAMPLES: &str = udp_listen_examples!();
+const UDP_LISTEN_LONG: &str = concat!(udp_listen_examples!(), "\n\n", eos_help!());
+
+macro_rules! udp_send_examples {
+    () => {
+        "\
 Examples:
   sockkit udp-send localhost 12345 'Hello, world'
   echo ping | sockkit udp-send --wait 2s 127.0.0.1 12345
-  sockkit udp-send --send hex 127.0.0.1 12345 '48 65 6c 6c 6f'";
+  sockkit udp-send --send hex 127.0.0.1 12345 '48 65 6c 6c 6f'"
+    };
+}
 
-const LAB_CLIENT_EXAMPLES: &str = "\
+const UDP_SEND_EXAMPLES: &str = udp_send_examples!();
+const UDP_SEND_LONG: &str = concat!(udp_send_examples!(), "\n\n", eos_help!());
+
+macro_rules! lab_client_examples {
+    () => {
+        "\
 Examples:
   sockkit lab-client --ip 127.0.0.1 --port 12000 --name \"Alice Brown\" --github abrown --sid 123456789
-  sockkit lab-client -v --name \"Alice Brown\" --github abrown --sid 123456789   show every byte";
+  sockkit lab-client -v --name \"Alice Brown\" --github abrown --sid 123456789   show every byte"
+    };
+}
 
-const LAB_SERVER_EXAMPLES: &str = "\
+const LAB_CLIENT_EXAMPLES: &str = lab_client_examples!();
+const LAB_CLIENT_LONG: &str = concat!(lab_client_examples!(), "\n\n", eos_help!());
+
+macro_rules! lab_server_examples {
+    () => {
+        "\
 Examples:
   sockkit lab-server                                   serve 127.0.0.1:12000
-  sockkit lab-server --host 0.0.0.0 --roster class.csv";
+  sockkit lab-server --host 0.0.0.0 --roster class.csv"
+    };
+}
+
+const LAB_SERVER_EXAMPLES: &str = lab_server_examples!();
+const LAB_SERVER_LONG: &str = concat!(lab_server_examples!(), "\n\n", eos_help!());
 
 /// How received bytes are shown on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -227,6 +277,9 @@ pub struct ConnectArgs {
     /// Give up a connection attempt after this long (500ms, 3s, 2m; a bare number is seconds).
     #[arg(short = 'w', long, value_name = "DURATION", value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
+    /// Keep retrying a refused connection for this long (wait for a server to start).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub retry: Option<Duration>,
     /// Close the connection after this long without data in either direction (exit 1).
     #[arg(short = 'i', long, value_name = "DURATION", value_parser = parse_duration)]
     pub idle_timeout: Option<Duration>,
@@ -372,6 +425,10 @@ pub struct UdpSendArgs {
     pub message: Option<String>,
     #[command(flatten)]
     pub family: FamilyArgs,
+    /// Keep resending the first datagram while the port is closed, for this long (wait for a
+    /// listener to start).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub retry: Option<Duration>,
     /// Stop waiting for replies after this long without one (0 = do not wait).
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub wait: Duration,
@@ -409,6 +466,9 @@ pub struct LabClientArgs {
     /// Student id.
     #[arg(long, value_name = "SID")]
     pub sid: i64,
+    /// Keep retrying a refused connection for this long (wait for a server to start).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub retry: Option<Duration>,
     /// How long to wait for the acknowledgement.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub ack_timeout: Duration,

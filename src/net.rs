@@ -114,18 +114,34 @@ pub struct ConnectOpts {
     pub timeout: Option<Duration>,
     /// Appended to "connection refused" when every address refused (a hint for the user).
     pub refused_hint: &'static str,
+    /// Keep trying refused connections for this long (waiting for a server to come up).
+    pub retry: Option<Duration>,
 }
 
 /// Connects to `host:port`, trying each resolved address in order.
 pub async fn connect(host: &str, port: u16, opts: &ConnectOpts) -> Result<TcpStream> {
     let addrs = resolve(host, port, opts.resolve).await?;
-    let mut failures = Vec::new();
-    for addr in &addrs {
-        match connect_one(*addr, opts).await {
-            Ok(stream) => return Ok(stream),
-            Err(e) => failures.push((*addr, e)),
+    let give_up = opts.retry.map(|r| tokio::time::Instant::now() + r);
+    let mut pause = Duration::from_millis(10);
+    let failures = loop {
+        let mut failures = Vec::new();
+        for addr in &addrs {
+            match connect_one(*addr, opts).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => failures.push((*addr, e)),
+            }
         }
-    }
+        let refused = failures
+            .iter()
+            .all(|(_, e)| e.kind() == io::ErrorKind::ConnectionRefused);
+        match give_up {
+            Some(limit) if refused && tokio::time::Instant::now() + pause < limit => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(250));
+            }
+            _ => break failures,
+        }
+    };
     let shown = if bare_is_ip(host) {
         format!(
             "{}",

@@ -93,6 +93,7 @@ impl Config {
                 source_port: args.source_port,
                 timeout: args.connect_timeout,
                 refused_hint: "is a server listening there?",
+                retry: args.retry,
             },
             relay: RelayConfig {
                 no_shutdown: args.no_shutdown,

@@ -164,6 +164,7 @@ pub async fn run(args: LabClientArgs, out: Output) -> Result<ExitCode> {
     let opts = ConnectOpts {
         timeout: Some(args.connect_timeout),
         refused_hint: "is the lab server running?",
+        retry: args.retry,
         ..ConnectOpts::default()
     };
     let stream = net::connect(&args.ip, args.port, &opts).await?;

@@ -86,6 +86,9 @@ pub async fn run(args: UdpSendArgs, out: Output) -> Result<ExitCode> {
     let mut replies = 0u64;
     let mut sent = 0u64;
     let mut deadline = Instant::now() + args.wait;
+    // The first datagram, and when --retry gives up resending it.
+    let mut first: (Option<Bytes>, Option<Instant>) =
+        (None, args.retry.map(|r| Instant::now() + r));
     let result: Result<()> = loop {
         let waiting = lines.is_none();
         tokio::select! {
@@ -99,12 +102,25 @@ pub async fn run(args: UdpSendArgs, out: Output) -> Result<ExitCode> {
                         break Ok(());
                     }
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused && replies == 0 && retrying(&first, &args) => {
+                    // No listener yet: send the first datagram again shortly.
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    if let Some(bytes) = &first.0 {
+                        let _ = socket.send(bytes).await;
+                    }
+                    deadline = Instant::now() + args.wait;
+                }
                 Err(e) => break Err(unreachable_or(e, shown)),
             },
             line = async { lines.as_mut().expect("guarded").recv().await }, if lines.is_some() => match line {
                 Some(bytes) => {
+                    if first.0.is_none() {
+                        first.0 = Some(bytes.clone());
+                    }
                     if let Err(e) = socket.send(&bytes).await {
-                        break Err(unreachable_or(e, shown));
+                        if !(e.kind() == std::io::ErrorKind::ConnectionRefused && retrying(&first, &args)) {
+                            break Err(unreachable_or(e, shown));
+                        }
                     }
                     sent += 1;
                     deadline = Instant::now() + args.wait;
@@ -132,6 +148,11 @@ pub async fn run(args: UdpSendArgs, out: Output) -> Result<ExitCode> {
     } else {
         ExitCode::Success
     })
+}
+
+/// Whether --retry still allows resending the first datagram.
+fn retrying(first: &(Option<Bytes>, Option<Instant>), _args: &UdpSendArgs) -> bool {
+    matches!(first.1, Some(limit) if Instant::now() < limit)
 }
 
 /// ICMP port unreachable comes back as "connection refused" on a connected UDP socket.

@@ -9,6 +9,7 @@ mod generated;
 mod hex_display;
 mod lab;
 mod pickle_display;
+mod readme;
 mod repl;
 mod tcp;
 mod udp;
