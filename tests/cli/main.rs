@@ -6,6 +6,7 @@
 mod harness;
 
 mod generated;
+mod hardening;
 mod hex_display;
 mod lab;
 mod pickle_display;

@@ -125,7 +125,7 @@ fn readme_examples_run_as_shown() {
             }
             steps.push((cmd, expected));
         }
-        script.push_str("printf '\\n@@end@@\\n'\nkill $(jobs -p) 2>/dev/null\n");
+        script.push_str("printf '\\n@@end@@\\n'\nfor j in $(jobs -p); do pkill -P $j; kill $j; done 2>/dev/null\n");
         let mut p = Proc::start("bash", &["-c", &script], Stdio::null());
         let (_, out, _) = p.finish();
         let out = String::from_utf8_lossy(&out).into_owned();
