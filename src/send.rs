@@ -1,9 +1,12 @@
 //! Send modes: how one line of typed or piped input becomes the bytes of one message.
 //!
 //! `raw` lines are sent as typed. `hex` lines are hex digits (spaces allowed). `pickle` lines are Python
-//! literals, encoded as one pickle each. Blank lines are skipped in the hex and pickle modes.
+//! literals, encoded as one pickle each (see [`crate::pickle::literal`] and [`crate::pickle::encode`]).
+//! Blank lines are skipped in the hex and pickle modes; the line ending (`\n` or `\r\n`) is never part
+//! of a hex or pickle message.
 
 use crate::cli::SendMode;
+use crate::pickle;
 
 /// Why a line could not be encoded, and where (1-based column).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,90 +40,120 @@ impl Encode for RawLines {
     }
 }
 
+/// `--send hex`: each line is hex digits spelling the bytes to send. Spaces and tabs may stand
+/// anywhere between digits and are ignored (digits pair up across them, as with `xxd -r -p`), so
+/// `48656c6c6f`, `48 65 6c 6c 6f` and `4865 6c6c 6f` are the same message. There is no `0x` prefix and
+/// no other separator: anything but a hex digit or blank is an error naming its column.
 struct HexLines;
-
-/// Strips the line ending and checks the line is text.
-fn text_line(line: &[u8]) -> Result<&str, LineError> {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    std::str::from_utf8(line).map_err(|e| LineError {
-        column: e.valid_up_to() + 1,
-        message: "not valid UTF-8 text".into(),
-    })
-}
-
-/// Parses hex digits into bytes: pairs of digits, with spaces, tabs, `:` or `-` allowed between bytes
-/// and an optional `0x` before each byte group (`48 65 6c`, `48656c`, `0x48 0x65`, `48:65:6c`).
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, LineError> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::with_capacity(chars.len() / 2);
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if matches!(c, ' ' | '\t' | ':' | '-' | ',') {
-            i += 1;
-            continue;
-        }
-        if c == '0' && matches!(chars.get(i + 1), Some('x' | 'X')) {
-            i += 2;
-            continue;
-        }
-        let hi = c.to_digit(16).ok_or_else(|| LineError {
-            column: i + 1,
-            message: format!("'{c}' is not a hex digit"),
-        })?;
-        let lo = match chars.get(i + 1) {
-            Some(d) => d.to_digit(16).ok_or_else(|| LineError {
-                column: i + 2,
-                message: if matches!(d, ' ' | '\t' | ':' | '-' | ',') {
-                    "a lone hex digit: bytes are two digits each".to_string()
-                } else {
-                    format!("'{d}' is not a hex digit")
-                },
-            })?,
-            None => {
-                return Err(LineError {
-                    column: i + 1,
-                    message: "an odd number of hex digits: bytes are two digits each".into(),
-                })
-            }
-        };
-        out.push((hi * 16 + lo) as u8);
-        i += 2;
-    }
-    Ok(out)
-}
 
 impl Encode for HexLines {
     fn encode(&mut self, line: &[u8]) -> Result<Option<Vec<u8>>, LineError> {
-        let text = text_line(line)?;
-        if text.trim().is_empty() {
-            return Ok(None);
+        let line = strip_line_end(line);
+        let mut out = Vec::with_capacity(line.len() / 2);
+        // The pending high nibble and the column of its digit.
+        let mut high: Option<(u8, usize)> = None;
+        let mut column = 0;
+        let mut i = 0;
+        while i < line.len() {
+            column += 1;
+            let b = line[i];
+            if b == b' ' || b == b'\t' {
+                i += 1;
+                continue;
+            }
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => {
+                    let shown = match std::str::from_utf8(&line[i..]) {
+                        Ok(s) => s.chars().next().map(|c| format!("{c:?}")),
+                        Err(e) if e.valid_up_to() > 0 => {
+                            std::str::from_utf8(&line[i..i + e.valid_up_to()])
+                                .ok()
+                                .and_then(|s| s.chars().next())
+                                .map(|c| format!("{c:?}"))
+                        }
+                        Err(_) => None,
+                    }
+                    .unwrap_or_else(|| format!("byte 0x{b:02x}"));
+                    let hint = if (b == b'x' || b == b'X') && high == Some((0, column - 1)) {
+                        " (write plain hex digits, without 0x)"
+                    } else {
+                        ""
+                    };
+                    return Err(LineError {
+                        column,
+                        message: format!("{shown} is not a hex digit{hint}"),
+                    });
+                }
+            };
+            match high.take() {
+                Some((h, _)) => out.push(h << 4 | digit),
+                None => high = Some((digit, column)),
+            }
+            // Count one column per character, not per byte.
+            i += utf8_len(b);
         }
-        parse_hex(text).map(Some)
+        if let Some((_, at)) = high {
+            return Err(LineError {
+                column: at,
+                message: "odd number of hex digits: this digit has no partner".into(),
+            });
+        }
+        Ok(if out.is_empty() { None } else { Some(out) })
     }
 }
 
+/// `--send pickle`: each line is a Python literal, pickled with `protocol`. Lines that are empty,
+/// blank or only a `#` comment send nothing.
 struct PickleLines {
     protocol: u8,
 }
 
 impl Encode for PickleLines {
     fn encode(&mut self, line: &[u8]) -> Result<Option<Vec<u8>>, LineError> {
-        let text = text_line(line)?;
-        if text.trim().is_empty() {
+        let line = strip_line_end(line);
+        let text = std::str::from_utf8(line).map_err(|e| {
+            let column = String::from_utf8_lossy(&line[..e.valid_up_to()])
+                .chars()
+                .count()
+                + 1;
+            LineError {
+                column,
+                message: "the line is not valid UTF-8".into(),
+            }
+        })?;
+        let body = text.trim_matches([' ', '\t', '\x0c']);
+        if body.is_empty() || body.starts_with('#') {
             return Ok(None);
         }
-        let value = crate::pickle::literal::parse(text).map_err(|e| LineError {
+        let value = pickle::literal::parse(text).map_err(|e| LineError {
             column: e.column,
             message: e.message,
         })?;
-        crate::pickle::encode::encode(&value, self.protocol)
+        pickle::encode::encode(&value, self.protocol)
             .map(Some)
             .map_err(|e| LineError {
                 column: 1,
-                message: e.0,
+                message: e.message,
             })
+    }
+}
+
+/// The line without its `\n` or `\r\n`.
+fn strip_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The length of the UTF-8 sequence a lead byte starts (1 for anything unexpected).
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => 1,
     }
 }
 
@@ -128,27 +161,83 @@ impl Encode for PickleLines {
 mod tests {
     use super::*;
 
+    fn hex(line: &str) -> Result<Option<Vec<u8>>, LineError> {
+        encoder(SendMode::Hex, 4).encode(line.as_bytes())
+    }
+
     #[test]
     fn hex_lines() {
-        let mut h = HexLines;
-        assert_eq!(h.encode(b"48 65 6c 6c 6f\n"), Ok(Some(b"Hello".to_vec())));
-        assert_eq!(h.encode(b"48656C\r\n"), Ok(Some(b"Hel".to_vec())));
-        assert_eq!(h.encode(b"0x48 0x65"), Ok(Some(b"He".to_vec())));
-        assert_eq!(h.encode(b"   \n"), Ok(None));
-        let e = h.encode(b"48 6g").unwrap_err();
-        assert_eq!(
-            (e.column, e.message.as_str()),
-            (5, "'g' is not a hex digit")
+        assert_eq!(hex("48656c6c6f\n").unwrap(), Some(b"Hello".to_vec()));
+        assert_eq!(hex("48 65 6C\t6c 6f\r\n").unwrap(), Some(b"Hello".to_vec()));
+        assert_eq!(hex("4 8 6 5").unwrap(), Some(b"He".to_vec()));
+        assert_eq!(hex("00ff\n").unwrap(), Some(vec![0, 255]));
+        assert_eq!(hex("\n").unwrap(), None);
+        assert_eq!(hex("  \t \r\n").unwrap(), None);
+        assert_eq!(hex("").unwrap(), None);
+    }
+
+    #[test]
+    fn hex_errors_name_the_column() {
+        let e = hex("48 6g\n").unwrap_err();
+        assert_eq!(e.column, 5);
+        assert!(
+            e.message.contains("'g' is not a hex digit"),
+            "{}",
+            e.message
         );
-        assert_eq!(h.encode(b"486").unwrap_err().column, 3);
-        assert!(h.encode(b"4 8").unwrap_err().message.contains("lone"));
+        let e = hex("0x41").unwrap_err();
+        assert_eq!(e.column, 2);
+        assert!(e.message.contains("without 0x"), "{}", e.message);
+        let e = hex("41 4").unwrap_err();
+        assert_eq!(e.column, 4);
+        assert!(e.message.contains("odd number"), "{}", e.message);
+        let e = hex("41 é").unwrap_err();
+        assert_eq!(e.column, 4);
+        assert!(e.message.contains("'é'"), "{}", e.message);
+        let e = encoder(SendMode::Hex, 4).encode(b"41 \xff").unwrap_err();
+        assert_eq!(e.column, 4);
+        assert!(e.message.contains("0xff"), "{}", e.message);
     }
 
     #[test]
     fn pickle_lines() {
-        let mut p = PickleLines { protocol: 4 };
-        assert_eq!(p.encode(b"1\n"), Ok(Some(vec![0x80, 4, 0x4b, 1, 0x2e])));
-        let e = p.encode(b"[1, 2").unwrap_err();
-        assert!(e.message.contains("never closed"));
+        let mut enc = encoder(SendMode::Pickle, 4);
+        assert_eq!(
+            enc.encode(b"{'clientid': 60644}\r\n").unwrap().unwrap(),
+            hex::decode("80049512000000000000007d948c08636c69656e746964944de4ec732e").unwrap()
+        );
+        assert_eq!(
+            enc.encode(b"1\n").unwrap().unwrap(),
+            [0x80, 4, 0x4b, 1, 0x2e]
+        );
+        assert_eq!(enc.encode(b"\n").unwrap(), None);
+        assert_eq!(enc.encode(b"   \n").unwrap(), None);
+        assert_eq!(enc.encode(b"# a comment\n").unwrap(), None);
+        let mut p2 = encoder(SendMode::Pickle, 2);
+        assert_eq!(p2.encode(b"1").unwrap().unwrap(), [0x80, 2, 0x4b, 1, 0x2e]);
+        let mut p0 = encoder(SendMode::Pickle, 0);
+        assert_eq!(p0.encode(b"1").unwrap().unwrap(), b"I1\n.");
+    }
+
+    #[test]
+    fn pickle_errors() {
+        let mut enc = encoder(SendMode::Pickle, 4);
+        let e = enc.encode(b"[1, 2\n").unwrap_err();
+        assert_eq!(e.column, 6);
+        assert!(e.message.contains("never closed"), "{}", e.message);
+        let e = enc.encode(b"{[1]: 2}\n").unwrap_err();
+        assert_eq!(e.column, 2);
+        assert!(e.message.contains("unhashable"), "{}", e.message);
+        let e = enc.encode(b"['ok', '\xff']\n").unwrap_err();
+        assert_eq!(e.column, 9);
+        assert!(e.message.contains("UTF-8"), "{}", e.message);
+        // The encoder keeps working after an error.
+        assert!(enc.encode(b"[1, 2]\n").unwrap().is_some());
+    }
+
+    #[test]
+    fn raw_lines_are_untouched() {
+        let mut enc = encoder(SendMode::Raw, 4);
+        assert_eq!(enc.encode(b"a b\r\n").unwrap().unwrap(), b"a b\r\n");
     }
 }

@@ -2,13 +2,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sockkit::cli::SendMode;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    if let Ok(bytes) = sockkit::send::parse_hex(text) {
-        let again = sockkit::send::parse_hex(&hex::encode(&bytes)).expect("its own hex parses");
+    let mut enc = sockkit::send::encoder(SendMode::Hex, 4);
+    if let Ok(Some(bytes)) = enc.encode(data) {
+        let again = enc
+            .encode(hex::encode(&bytes).as_bytes())
+            .expect("its own hex parses")
+            .expect("non-empty");
         assert_eq!(again, bytes);
     }
 });

@@ -205,60 +205,9 @@ fn itoa_buf(v: i64) -> Vec<u8> {
 /// Python's `repr(float)`: the shortest digits that round-trip, in fixed notation when the decimal
 /// exponent is in -4..16, else scientific with a signed two-digit exponent (`1e+16`, `1.5e-07`).
 pub fn push_float(out: &mut Vec<u8>, f: f64) {
-    if f.is_nan() {
-        out.extend_from_slice(b"nan");
-        return;
-    }
-    if f.is_infinite() {
-        out.extend_from_slice(if f > 0.0 { b"inf" } else { b"-inf" });
-        return;
-    }
-    if f == 0.0 {
-        out.extend_from_slice(if f.is_sign_negative() {
-            b"-0.0"
-        } else {
-            b"0.0"
-        });
-        return;
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits: "1.5e-7", "1e16", "-2.5e0".
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
-    let exp: i32 = exp.parse().expect("exponent is an integer");
-    let (neg, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    if neg {
-        out.push(b'-');
-    }
-    // Python's decpt is exp + 1 (value = 0.DIGITS x 10^decpt).
-    let decpt = exp + 1;
-    if (-3..=16).contains(&decpt) {
-        let d = digits.as_bytes();
-        if decpt <= 0 {
-            out.extend_from_slice(b"0.");
-            out.extend(std::iter::repeat_n(b'0', (-decpt) as usize));
-            out.extend_from_slice(d);
-        } else if decpt as usize >= d.len() {
-            out.extend_from_slice(d);
-            out.extend(std::iter::repeat_n(b'0', decpt as usize - d.len()));
-            out.extend_from_slice(b".0");
-        } else {
-            out.extend_from_slice(&d[..decpt as usize]);
-            out.push(b'.');
-            out.extend_from_slice(&d[decpt as usize..]);
-        }
-    } else {
-        out.extend_from_slice(mantissa.as_bytes());
-        let _ = write!(
-            Bytes(out),
-            "e{}{:02}",
-            if exp < 0 { '-' } else { '+' },
-            exp.abs()
-        );
-    }
+    // One implementation for display and encoding: ryu's shortest digits break ties to even, as
+    // Python's dtoa does (Rust's own `{:e}` does not, e.g. 2225347021757170.25).
+    out.extend_from_slice(super::encode::float_repr(f).as_bytes());
 }
 
 /// Python's `str.isprintable()` for one character.

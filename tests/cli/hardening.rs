@@ -49,7 +49,11 @@ fn flags(fd: &OwnedFd) -> i32 {
 
 #[test]
 fn stdin_and_stdout_flags_are_left_as_found() {
-    for mode in [&["--mode", "raw"][..], &["--mode", "hex"][..], &["--send", "hex"][..]] {
+    for mode in [
+        &["--mode", "raw"][..],
+        &["--mode", "hex"][..],
+        &["--send", "hex"][..],
+    ] {
         let server = Proc::python(
             "import socket\n\
              s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
@@ -79,8 +83,16 @@ fn stdin_and_stdout_flags_are_left_as_found() {
         drop(stdin_w);
         let status = child.wait().unwrap();
         assert!(status.success(), "{mode:?}");
-        assert_eq!(flags(&stdin_r), in_before, "stdin's file status flags changed ({mode:?})");
-        assert_eq!(flags(&stdout_w), out_before, "stdout's file status flags changed ({mode:?})");
+        assert_eq!(
+            flags(&stdin_r),
+            in_before,
+            "stdin's file status flags changed ({mode:?})"
+        );
+        assert_eq!(
+            flags(&stdout_w),
+            out_before,
+            "stdout's file status flags changed ({mode:?})"
+        );
         drop(stdout_w);
         let mut got = Vec::new();
         std::fs::File::from(stdout_r).read_to_end(&mut got).unwrap();
@@ -100,7 +112,10 @@ fn closed_stdin_is_an_empty_input() {
     let port = server.stdout_port();
     let mut sh = Proc::start(
         "bash",
-        &["-c", &format!("{} connect 127.0.0.1 {port} <&-", sockkit_path().display())],
+        &[
+            "-c",
+            &format!("{} connect 127.0.0.1 {port} <&-", sockkit_path().display()),
+        ],
         Stdio::null(),
     );
     let (code, out, err) = sh.finish();
@@ -151,7 +166,9 @@ fn verbose_output_never_changes_the_bytes_sent() {
 fn a_thousand_silent_clients_never_block_a_good_one() {
     let server = Proc::sockkit_null(&["lab-server", "--port", "0", "--handshake-timeout", "30s"]);
     let port = server.stdout_listening_port();
-    let silent: Vec<TcpStream> = (0..1000).map(|_| TcpStream::connect(local(port)).unwrap()).collect();
+    let silent: Vec<TcpStream> = (0..1000)
+        .map(|_| TcpStream::connect(local(port)).unwrap())
+        .collect();
     let mut good = Proc::python(
         "import pickle, socket, sys\n\
          s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n\

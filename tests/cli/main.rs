@@ -12,5 +12,6 @@ mod lab;
 mod pickle_display;
 mod readme;
 mod repl;
+mod send_modes;
 mod tcp;
 mod udp;
