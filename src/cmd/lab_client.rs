@@ -19,8 +19,8 @@ use crate::lab::{Student, Welcome};
 use crate::net::{self, ConnectOpts};
 use crate::output::Output;
 use crate::pickle::encode::encode;
-use crate::pickle::stream::{Decoded, Event, Limits, PickleStream};
 use crate::pickle::Value;
+use crate::pickle::{Decoded, Event, Limits, PickleStream};
 use crate::render::{hex::HexDump, Render, StreamLabel};
 use crate::repl::Attached;
 
@@ -35,6 +35,9 @@ struct Session {
     stream: TcpStream,
     pickles: PickleStream,
     buf: BytesMut,
+    /// Every byte received, and how many of them the messages shown so far took (for -v).
+    raw: Vec<u8>,
+    taken: usize,
     out: Output,
     /// Show every message exchanged (-v or --mode hex).
     show: bool,
@@ -63,13 +66,16 @@ impl Session {
                 };
             }
             self.pickles.push(&self.buf[..n]);
+            if self.show {
+                self.raw.extend_from_slice(&self.buf[..n]);
+            }
         }
     }
 
     async fn event(&mut self, event: Event) -> Result<Decoded> {
         match event {
             Event::Message(decoded) => Ok(decoded),
-            Event::Invalid { reason, bytes } => {
+            Event::Invalid { reason, bytes, .. } => {
                 self.show_bytes("<-- received (not a pickle)", &bytes).await;
                 bail!("the server sent something that is not a pickle: {reason}")
             }
@@ -109,9 +115,12 @@ impl Session {
             .await;
     }
 
-    async fn show_received(&self, decoded: &Decoded) {
+    async fn show_received(&mut self, decoded: &Decoded) {
         if self.show {
-            self.show_bytes("<-- received", decoded.bytes()).await;
+            let end = (self.taken + decoded.len()).min(self.raw.len());
+            let bytes = self.raw[self.taken..end].to_vec();
+            self.taken = end;
+            self.show_bytes("<-- received", &bytes).await;
             self.out.text(format!("    = {}", decoded.repr())).await;
         }
     }
@@ -172,6 +181,8 @@ pub async fn run(args: LabClientArgs, out: Output) -> Result<ExitCode> {
         stream,
         pickles: PickleStream::new(Framing::Stop, Limits::default()),
         buf: BytesMut::new(),
+        raw: Vec::new(),
+        taken: 0,
         out: out.clone(),
         show: args.verbose || args.display.mode() == DisplayMode::Hex,
     };

@@ -29,7 +29,7 @@ use crate::lab::{Student, Welcome, ACK, PROTOCOL};
 use crate::net::{self, display_addr, ListenAddr, Resolve};
 use crate::output::Output;
 use crate::pickle::encode::encode;
-use crate::pickle::stream::{Event, Limits, PickleStream};
+use crate::pickle::{Event, Limits, PickleStream};
 
 /// How long in-flight handshakes may take to finish after Ctrl-C.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -241,7 +241,7 @@ async fn check_event(
 fn describe_bad(event: &Event) -> String {
     match event {
         Event::Message(_) => "a message".into(),
-        Event::Invalid { reason, bytes } => {
+        Event::Invalid { reason, bytes, .. } => {
             format!("not a valid pickle: {reason} (starts {})", hex_start(bytes))
         }
         Event::Truncated { bytes } => format!(

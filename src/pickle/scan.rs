@@ -1,246 +1,631 @@
-//! Finds where a pickle ends, without decoding it: walks the opcodes (protocols 0 to 5) up to STOP.
+//! The opcode scanner: finds where one pickle ends, tells "wait for more bytes" from "this is not a
+//! pickle", and enforces the size and MARK limits, all before anything is decoded.
 //!
-//! Pure and resumable: [`Scanner::scan`] is given the bytes buffered so far and remembers how far it got,
-//! so a 16 MiB message arriving in 64 KiB reads is walked once, not once per read. It tells a message
-//! that is still arriving ([`Scan::Incomplete`]) from bytes that can never be a pickle
-//! ([`Scan::Invalid`]), and enforces the size limit before anything is decoded: a declared length larger
-//! than the limit (a 4 GB BINUNICODE8) is refused at once, without waiting for or allocating the bytes.
+//! It walks opcodes and their arguments without building objects, keeping only a count of the
+//! items on the unpickling stack and the stack height at each open MARK, so stack underflows, odd
+//! SETITEMS and runaway MARKs are caught here. It is resumable: a pickle that arrives over many reads
+//! is scanned once, from where the last call stopped, so scanning is linear in the bytes received.
 
-/// The outcome of scanning the start of a buffer.
+/// Limits applied to every message, so hostile input cannot exhaust memory, stack or time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest message, in bytes (the `--max-message` flag; 16 MiB by default). A declared length
+    /// (BINUNICODE8, FRAME, a len32 prefix...) beyond it is rejected without waiting for the bytes.
+    pub max_message: usize,
+    /// Deepest nesting shown by repr or converted by `to_value` (1000, Python's own recursion limit:
+    /// CPython can neither pickle nor repr anything deeper).
+    pub max_depth: usize,
+    /// Most MARKs open at once (10,000).
+    pub max_marks: usize,
+    /// Largest repr of one message, in bytes (16 MiB). Shared sub-objects are printed in full each
+    /// time, as Python does, so a small pickle can ask for an exponentially large repr.
+    pub max_output: usize,
+    /// Most nodes `to_value` builds for one message (1,000,000), for the same reason.
+    pub max_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message: 16 * 1024 * 1024,
+            max_depth: 1000,
+            max_marks: 10_000,
+            max_output: 16 * 1024 * 1024,
+            max_nodes: 1_000_000,
+        }
+    }
+}
+
+impl Limits {
+    /// The default limits with another largest message size.
+    pub fn with_max_message(max_message: usize) -> Limits {
+        Limits {
+            // Decoded offsets are 32-bit; a message over 1 GiB is refused rather than mis-decoded.
+            max_message: max_message.min(1 << 30),
+            ..Limits::default()
+        }
+    }
+}
+
+/// What scanning the start of a buffer found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scan {
-    /// A whole pickle of this many bytes (STOP included) starts the buffer.
+    /// A whole pickle: its length in bytes, STOP included.
     Complete(usize),
-    /// More bytes are needed.
+    /// The bytes so far are a valid start; more are needed.
     Incomplete,
-    /// Not a pickle (or one over the limits); `at` is the offset of the offending opcode.
-    Invalid { at: usize, reason: String },
+    /// Not a pickle: the opcode at offset `at` is bad (or the message grew past the size limit).
+    Invalid {
+        at: usize,
+        reason: String,
+        too_large: bool,
+    },
+}
+
+/// Pickle opcodes (see CPython's `Lib/pickletools.py`).
+pub(crate) mod op {
+    pub const MARK: u8 = b'(';
+    pub const STOP: u8 = b'.';
+    pub const POP: u8 = b'0';
+    pub const POP_MARK: u8 = b'1';
+    pub const DUP: u8 = b'2';
+    pub const FLOAT: u8 = b'F';
+    pub const INT: u8 = b'I';
+    pub const BININT: u8 = b'J';
+    pub const BININT1: u8 = b'K';
+    pub const LONG: u8 = b'L';
+    pub const BININT2: u8 = b'M';
+    pub const NONE: u8 = b'N';
+    pub const PERSID: u8 = b'P';
+    pub const BINPERSID: u8 = b'Q';
+    pub const REDUCE: u8 = b'R';
+    pub const STRING: u8 = b'S';
+    pub const BINSTRING: u8 = b'T';
+    pub const SHORT_BINSTRING: u8 = b'U';
+    pub const UNICODE: u8 = b'V';
+    pub const BINUNICODE: u8 = b'X';
+    pub const APPEND: u8 = b'a';
+    pub const BUILD: u8 = b'b';
+    pub const GLOBAL: u8 = b'c';
+    pub const DICT: u8 = b'd';
+    pub const EMPTY_DICT: u8 = b'}';
+    pub const APPENDS: u8 = b'e';
+    pub const GET: u8 = b'g';
+    pub const BINGET: u8 = b'h';
+    pub const INST: u8 = b'i';
+    pub const LONG_BINGET: u8 = b'j';
+    pub const LIST: u8 = b'l';
+    pub const EMPTY_LIST: u8 = b']';
+    pub const OBJ: u8 = b'o';
+    pub const PUT: u8 = b'p';
+    pub const BINPUT: u8 = b'q';
+    pub const LONG_BINPUT: u8 = b'r';
+    pub const SETITEM: u8 = b's';
+    pub const TUPLE: u8 = b't';
+    pub const EMPTY_TUPLE: u8 = b')';
+    pub const SETITEMS: u8 = b'u';
+    pub const BINFLOAT: u8 = b'G';
+    pub const PROTO: u8 = 0x80;
+    pub const NEWOBJ: u8 = 0x81;
+    pub const EXT1: u8 = 0x82;
+    pub const EXT2: u8 = 0x83;
+    pub const EXT4: u8 = 0x84;
+    pub const TUPLE1: u8 = 0x85;
+    pub const TUPLE2: u8 = 0x86;
+    pub const TUPLE3: u8 = 0x87;
+    pub const NEWTRUE: u8 = 0x88;
+    pub const NEWFALSE: u8 = 0x89;
+    pub const LONG1: u8 = 0x8a;
+    pub const LONG4: u8 = 0x8b;
+    pub const BINBYTES: u8 = b'B';
+    pub const SHORT_BINBYTES: u8 = b'C';
+    pub const SHORT_BINUNICODE: u8 = 0x8c;
+    pub const BINUNICODE8: u8 = 0x8d;
+    pub const BINBYTES8: u8 = 0x8e;
+    pub const EMPTY_SET: u8 = 0x8f;
+    pub const ADDITEMS: u8 = 0x90;
+    pub const FROZENSET: u8 = 0x91;
+    pub const NEWOBJ_EX: u8 = 0x92;
+    pub const STACK_GLOBAL: u8 = 0x93;
+    pub const MEMOIZE: u8 = 0x94;
+    pub const FRAME: u8 = 0x95;
+    pub const BYTEARRAY8: u8 = 0x96;
+    pub const NEXT_BUFFER: u8 = 0x97;
+    pub const READONLY_BUFFER: u8 = 0x98;
 }
 
 /// How an opcode's argument is laid out.
 #[derive(Clone, Copy)]
 enum Arg {
-    None,
-    /// A fixed number of bytes.
-    Fixed(usize),
-    /// One line ending in `\n`.
-    Line,
-    /// Two lines (GLOBAL, INST).
-    TwoLines,
-    /// A little-endian length of this many bytes, then that many bytes.
-    Counted(usize),
+    /// Not an opcode.
+    Bad,
+    /// A fixed number of bytes (possibly 0).
+    Fixed(u8),
+    /// A length of 1, 4 or 8 little-endian bytes, then that many bytes.
+    Counted(u8),
+    /// `n` newline-terminated text lines.
+    Lines(u8),
 }
 
-/// The argument layout of an opcode, or `None` for a byte that is not an opcode.
-fn arg_of(op: u8) -> Option<Arg> {
-    use Arg::*;
-    Some(match op {
-        b'(' | b'.' | b'0' | b'1' | b'2' | b'N' | b'Q' | b'R' | b'a' | b'b' | b'd' | b'}'
-        | b'e' | b'l' | b']' | b'o' | b's' | b't' | b')' | b'u' => None,
-        0x81 | 0x85 | 0x86 | 0x87 | 0x88 | 0x89 | 0x8f | 0x90 | 0x91 | 0x92 | 0x93 | 0x94
-        | 0x97 | 0x98 => None,
-        b'F' | b'I' | b'L' | b'P' | b'S' | b'V' | b'g' | b'p' => Line,
-        b'c' | b'i' => TwoLines,
-        b'J' => Fixed(4),
-        b'K' => Fixed(1),
-        b'M' => Fixed(2),
-        b'G' => Fixed(8),
-        b'h' | b'q' => Fixed(1),
-        b'j' | b'r' => Fixed(4),
-        0x80 => Fixed(1),
-        0x82 => Fixed(1),
-        0x83 => Fixed(2),
-        0x84 => Fixed(4),
-        0x95 => Fixed(8),
-        b'T' | b'X' | b'B' => Counted(4),
-        b'U' | b'C' | 0x8c => Counted(1),
-        0x8a => Counted(1),
-        0x8b => Counted(4),
-        0x8d | 0x8e | 0x96 => Counted(8),
-        _ => return Option::None,
-    })
+const fn arg_table() -> [Arg; 256] {
+    use op::*;
+    let mut t = [Arg::Bad; 256];
+    let fixed0 = [
+        MARK,
+        STOP,
+        POP,
+        POP_MARK,
+        DUP,
+        NONE,
+        BINPERSID,
+        REDUCE,
+        APPEND,
+        BUILD,
+        DICT,
+        EMPTY_DICT,
+        APPENDS,
+        LIST,
+        EMPTY_LIST,
+        OBJ,
+        SETITEM,
+        TUPLE,
+        EMPTY_TUPLE,
+        SETITEMS,
+        NEWOBJ,
+        TUPLE1,
+        TUPLE2,
+        TUPLE3,
+        NEWTRUE,
+        NEWFALSE,
+        EMPTY_SET,
+        ADDITEMS,
+        FROZENSET,
+        NEWOBJ_EX,
+        STACK_GLOBAL,
+        MEMOIZE,
+        NEXT_BUFFER,
+        READONLY_BUFFER,
+    ];
+    let mut i = 0;
+    while i < fixed0.len() {
+        t[fixed0[i] as usize] = Arg::Fixed(0);
+        i += 1;
+    }
+    t[BININT as usize] = Arg::Fixed(4);
+    t[BININT1 as usize] = Arg::Fixed(1);
+    t[BININT2 as usize] = Arg::Fixed(2);
+    t[BINGET as usize] = Arg::Fixed(1);
+    t[LONG_BINGET as usize] = Arg::Fixed(4);
+    t[BINPUT as usize] = Arg::Fixed(1);
+    t[LONG_BINPUT as usize] = Arg::Fixed(4);
+    t[BINFLOAT as usize] = Arg::Fixed(8);
+    t[PROTO as usize] = Arg::Fixed(1);
+    t[EXT1 as usize] = Arg::Fixed(1);
+    t[EXT2 as usize] = Arg::Fixed(2);
+    t[EXT4 as usize] = Arg::Fixed(4);
+    t[FRAME as usize] = Arg::Fixed(8);
+    t[SHORT_BINSTRING as usize] = Arg::Counted(1);
+    t[SHORT_BINBYTES as usize] = Arg::Counted(1);
+    t[SHORT_BINUNICODE as usize] = Arg::Counted(1);
+    t[LONG1 as usize] = Arg::Counted(1);
+    t[BINSTRING as usize] = Arg::Counted(4);
+    t[BINUNICODE as usize] = Arg::Counted(4);
+    t[BINBYTES as usize] = Arg::Counted(4);
+    t[LONG4 as usize] = Arg::Counted(4);
+    t[BINUNICODE8 as usize] = Arg::Counted(8);
+    t[BINBYTES8 as usize] = Arg::Counted(8);
+    t[BYTEARRAY8 as usize] = Arg::Counted(8);
+    let lines1 = [FLOAT, INT, LONG, PERSID, STRING, UNICODE, GET, PUT];
+    i = 0;
+    while i < lines1.len() {
+        t[lines1[i] as usize] = Arg::Lines(1);
+        i += 1;
+    }
+    t[GLOBAL as usize] = Arg::Lines(2);
+    t[INST as usize] = Arg::Lines(2);
+    t
 }
 
-/// Longest line argument accepted (a protocol-0 int or string); longer is treated as invalid.
-const MAX_LINE: usize = 1 << 20;
+static ARGS: [Arg; 256] = arg_table();
 
-/// A resumable scan of one message.
-#[derive(Debug, Clone, Default)]
+/// The opcode's name, for error messages.
+pub(crate) fn op_name(code: u8) -> String {
+    use op::*;
+    let name = match code {
+        MARK => "MARK",
+        STOP => "STOP",
+        POP => "POP",
+        POP_MARK => "POP_MARK",
+        DUP => "DUP",
+        APPEND => "APPEND",
+        APPENDS => "APPENDS",
+        SETITEM => "SETITEM",
+        SETITEMS => "SETITEMS",
+        ADDITEMS => "ADDITEMS",
+        BUILD => "BUILD",
+        REDUCE => "REDUCE",
+        NEWOBJ => "NEWOBJ",
+        NEWOBJ_EX => "NEWOBJ_EX",
+        STACK_GLOBAL => "STACK_GLOBAL",
+        TUPLE => "TUPLE",
+        TUPLE1 => "TUPLE1",
+        TUPLE2 => "TUPLE2",
+        TUPLE3 => "TUPLE3",
+        LIST => "LIST",
+        DICT => "DICT",
+        FROZENSET => "FROZENSET",
+        INST => "INST",
+        OBJ => "OBJ",
+        PUT | BINPUT | LONG_BINPUT => "PUT",
+        GET => "GET",
+        INT => "INT",
+        LONG => "LONG",
+        FLOAT => "FLOAT",
+        GLOBAL => "GLOBAL",
+        STRING => "STRING",
+        MEMOIZE => "MEMOIZE",
+        PROTO => "PROTO",
+        FRAME => "FRAME",
+        BINPERSID => "BINPERSID",
+        READONLY_BUFFER => "READONLY_BUFFER",
+        _ => return format!("opcode 0x{code:02x}"),
+    };
+    name.to_string()
+}
+
+/// A resumable scan of one message. Call [`Scanner::scan`] with the buffered bytes of the message
+/// (always starting at its first byte) each time more arrive; [`Scanner::reset`] before the next one.
+#[derive(Debug, Default)]
 pub struct Scanner {
-    /// Offset of the next opcode to look at, relative to the message start.
+    /// Offset of the next opcode to look at.
     pos: usize,
+    /// Where to resume the search for a newline inside a text argument.
+    line_from: usize,
+    /// Items on the stack (the simulated unpickler's).
+    stack: usize,
+    /// Stack height at each open MARK.
+    marks: Vec<usize>,
 }
+
+type Step = Result<(), String>;
 
 impl Scanner {
-    /// Forgets progress (call after a message was taken off the buffer).
-    pub fn reset(&mut self) {
-        self.pos = 0;
+    pub fn new() -> Scanner {
+        Scanner::default()
     }
 
-    /// Scans `buf`, which holds the message from its first byte (and maybe more after it).
-    pub fn scan(&mut self, buf: &[u8], max_message: usize) -> Scan {
+    /// Forgets the current message; the next scan starts a new one.
+    pub fn reset(&mut self) {
+        self.pos = 0;
+        self.line_from = 0;
+        self.stack = 0;
+        self.marks.clear();
+    }
+
+    /// How far the scan got (bytes of the message already checked).
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Scans `buf`, the bytes of one message buffered so far, from where the last call stopped.
+    pub fn scan(&mut self, buf: &[u8], limits: &Limits) -> Scan {
+        let max = limits.max_message;
         loop {
-            let at = self.pos;
-            let Some(&op) = buf.get(at) else {
-                return self.incomplete(buf, max_message);
+            let p = self.pos;
+            let Some(&code) = buf.get(p) else {
+                return self.incomplete(buf.len(), max);
             };
-            let Some(arg) = arg_of(op) else {
-                return Scan::Invalid {
-                    at,
-                    reason: format!("byte 0x{op:02x} at offset {at} is not a pickle opcode"),
-                };
-            };
-            if at == 0 && op == 0x80 {
-                if let Some(&proto) = buf.get(1) {
-                    if proto > 5 {
-                        return Scan::Invalid {
-                            at,
-                            reason: format!("unsupported pickle protocol {proto}"),
-                        };
-                    }
-                }
-            }
-            let next = match arg {
-                Arg::None => at + 1,
-                Arg::Fixed(n) => at + 1 + n,
-                Arg::Line => match find_newline(buf, at + 1) {
-                    Some(end) => end + 1,
-                    None => return self.line_incomplete(buf, at, max_message),
-                },
-                Arg::TwoLines => match find_newline(buf, at + 1) {
-                    Some(end) => match find_newline(buf, end + 1) {
-                        Some(end2) => end2 + 1,
-                        None => return self.line_incomplete(buf, at, max_message),
-                    },
-                    None => return self.line_incomplete(buf, at, max_message),
-                },
-                Arg::Counted(width) => {
-                    let Some(len_bytes) = buf.get(at + 1..at + 1 + width) else {
-                        return self.incomplete(buf, max_message);
+            let end = match ARGS[code as usize] {
+                Arg::Bad => return invalid(p, format!("0x{code:02x} is not a pickle opcode")),
+                Arg::Fixed(n) => p + 1 + n as usize,
+                Arg::Counted(w) => {
+                    let w = w as usize;
+                    let Some(len_bytes) = buf.get(p + 1..p + 1 + w) else {
+                        return self.incomplete(buf.len(), max);
                     };
-                    let mut len: u64 = 0;
-                    for (i, b) in len_bytes.iter().enumerate() {
-                        len |= u64::from(*b) << (8 * i);
+                    let mut le = [0u8; 8];
+                    le[..w].copy_from_slice(len_bytes);
+                    let len = u64::from_le_bytes(le);
+                    if code == op::BINSTRING && len > i32::MAX as u64 {
+                        return invalid(p, "BINSTRING has a negative length".into());
                     }
-                    if op == b'T' && len > i32::MAX as u64 {
-                        return Scan::Invalid {
-                            at,
-                            reason: "negative BINSTRING length".into(),
-                        };
-                    }
-                    if len > max_message as u64 {
-                        return Scan::Invalid {
-                            at,
-                            reason: format!(
-                                "declares a {len}-byte argument, over the {max_message}-byte message limit"
+                    // Checked before waiting for the bytes, so a 4 GB claim fails at once.
+                    let end = (p as u64 + 1 + w as u64).saturating_add(len);
+                    if end > max as u64 {
+                        return too_large(
+                            p,
+                            format!(
+                                "{} declares {len} bytes, over the {max}-byte limit",
+                                op_name2(code)
                             ),
-                        };
+                        );
                     }
-                    at + 1 + width + len as usize
+                    end as usize
+                }
+                Arg::Lines(n) => {
+                    let mut from = self.line_from.max(p + 1);
+                    let mut found = 0;
+                    let mut end = None;
+                    let ok = line_byte_check(code);
+                    while let Some(i) = buf[from.min(buf.len())..]
+                        .iter()
+                        .position(|&b| b == b'\n' || !ok(b))
+                    {
+                        if buf[from + i] != b'\n' {
+                            return invalid(
+                                p,
+                                format!(
+                                    "{} argument holds byte 0x{:02x}",
+                                    op_name(code),
+                                    buf[from + i]
+                                ),
+                            );
+                        }
+                        if code == op::STRING && !matches!(buf.get(p + 1), Some(b'\'' | b'"')) {
+                            return invalid(p, "STRING argument is not quoted".into());
+                        }
+                        found += 1;
+                        from += i + 1;
+                        if found == n {
+                            end = Some(from);
+                            break;
+                        }
+                    }
+                    match end {
+                        Some(e) => e,
+                        None => {
+                            // Remember how far we looked only when no line was found yet, so a
+                            // two-line argument is re-counted from its start (cheap: names are short).
+                            if found == 0 {
+                                self.line_from = buf.len();
+                            }
+                            return self.incomplete(buf.len(), max);
+                        }
+                    }
                 }
             };
-            if next > max_message {
-                return Scan::Invalid {
-                    at,
-                    reason: format!("no STOP within the {max_message}-byte message limit"),
-                };
+            if end > max {
+                return too_large(p, format!("message larger than the {max}-byte limit"));
             }
-            if next > buf.len() {
-                return self.incomplete(buf, max_message);
+            if end > buf.len() {
+                return self.incomplete(buf.len(), max);
             }
-            self.pos = next;
-            if op == b'.' {
-                return Scan::Complete(next);
+            if code == op::FRAME {
+                let len = u64::from_le_bytes(buf[p + 1..end].try_into().unwrap_or([0xff; 8]));
+                if (end as u64).saturating_add(len) > max as u64 {
+                    return too_large(
+                        p,
+                        format!("FRAME declares {len} bytes, over the {max}-byte limit"),
+                    );
+                }
+            }
+            if code == op::PROTO {
+                if p != 0 {
+                    return invalid(p, "PROTO opcode inside a pickle".into());
+                }
+                if buf[p + 1] > 5 {
+                    return invalid(p, format!("unsupported pickle protocol {}", buf[p + 1]));
+                }
+            }
+            if let Err(reason) = self.effect(code, limits) {
+                return invalid(p, reason);
+            }
+            self.pos = end;
+            self.line_from = end;
+            if code == op::STOP {
+                return Scan::Complete(end);
             }
         }
     }
 
-    fn incomplete(&self, buf: &[u8], max_message: usize) -> Scan {
-        if buf.len() > max_message {
-            Scan::Invalid {
-                at: self.pos,
-                reason: format!("no STOP within the {max_message}-byte message limit"),
-            }
+    fn incomplete(&self, have: usize, max: usize) -> Scan {
+        if have > max {
+            too_large(
+                self.pos,
+                format!("message larger than the {max}-byte limit"),
+            )
         } else {
             Scan::Incomplete
         }
     }
 
-    fn line_incomplete(&self, buf: &[u8], at: usize, max_message: usize) -> Scan {
-        if buf.len() - at > MAX_LINE {
-            return Scan::Invalid {
-                at,
-                reason: format!("a text argument longer than {MAX_LINE} bytes"),
-            };
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    /// Requires `n` items above the innermost MARK.
+    fn need(&self, n: usize, code: u8) -> Step {
+        if self.stack - self.fence() < n {
+            Err(format!("{} on a stack with too few items", op_name(code)))
+        } else {
+            Ok(())
         }
-        self.incomplete(buf, max_message)
+    }
+
+    fn pop_mark(&mut self, code: u8) -> Result<usize, String> {
+        let Some(m) = self.marks.pop() else {
+            return Err(format!("{} without a MARK", op_name(code)));
+        };
+        let items = self.stack - m;
+        self.stack = m;
+        Ok(items)
+    }
+
+    /// Applies one opcode's effect on the simulated stack.
+    fn effect(&mut self, code: u8, limits: &Limits) -> Step {
+        use op::*;
+        match code {
+            MARK => {
+                if self.marks.len() >= limits.max_marks {
+                    return Err(format!("more than {} MARKs open at once", limits.max_marks));
+                }
+                self.marks.push(self.stack);
+            }
+            STOP => self.need(1, code)?,
+            POP => {
+                if self.marks.last() == Some(&self.stack) {
+                    self.marks.pop();
+                } else {
+                    self.need(1, code)?;
+                    self.stack -= 1;
+                }
+            }
+            POP_MARK => {
+                self.pop_mark(code)?;
+            }
+            DUP => {
+                self.need(1, code)?;
+                self.stack += 1;
+            }
+            FLOAT | INT | BININT | BININT1 | LONG | BININT2 | NONE | PERSID | STRING
+            | BINSTRING | SHORT_BINSTRING | UNICODE | BINUNICODE | EMPTY_DICT | GET | BINGET
+            | LONG_BINGET | EMPTY_LIST | EMPTY_TUPLE | BINFLOAT | EXT1 | EXT2 | EXT4 | NEWTRUE
+            | NEWFALSE | LONG1 | LONG4 | BINBYTES | SHORT_BINBYTES | SHORT_BINUNICODE
+            | BINUNICODE8 | BINBYTES8 | EMPTY_SET | BYTEARRAY8 | NEXT_BUFFER | GLOBAL => {
+                self.stack += 1
+            }
+            BINPERSID | TUPLE1 | PUT | BINPUT | LONG_BINPUT | MEMOIZE | READONLY_BUFFER => {
+                self.need(1, code)?
+            }
+            APPEND | BUILD | REDUCE | NEWOBJ | STACK_GLOBAL | TUPLE2 => {
+                self.need(2, code)?;
+                self.stack -= 1;
+            }
+            SETITEM | NEWOBJ_EX | TUPLE3 => {
+                self.need(3, code)?;
+                self.stack -= 2;
+            }
+            APPENDS | SETITEMS | ADDITEMS => {
+                let items = self.pop_mark(code)?;
+                if code == SETITEMS && items % 2 != 0 {
+                    return Err("odd number of items for SETITEMS".into());
+                }
+                self.need(1, code)?;
+            }
+            TUPLE | LIST | DICT | FROZENSET | INST => {
+                let items = self.pop_mark(code)?;
+                if code == DICT && items % 2 != 0 {
+                    return Err("odd number of items for DICT".into());
+                }
+                self.stack += 1;
+            }
+            OBJ => {
+                if self.pop_mark(code)? == 0 {
+                    return Err("OBJ without a class".into());
+                }
+                self.stack += 1;
+            }
+            PROTO | FRAME => {}
+            _ => return Err(format!("0x{code:02x} is not a pickle opcode")),
+        }
+        Ok(())
     }
 }
 
-fn find_newline(buf: &[u8], from: usize) -> Option<usize> {
-    buf.get(from..)?
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|i| from + i)
+/// Which bytes may appear in an opcode's text argument: digits for numbers, printable text for
+/// names. A stray text opcode in binary garbage then fails at the first binary byte instead of
+/// swallowing the stream while it waits for a newline.
+fn line_byte_check(code: u8) -> fn(u8) -> bool {
+    match code {
+        op::INT | op::LONG | op::FLOAT | op::GET | op::PUT => {
+            |b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.' | b'_' | b' ' | b'\r')
+        }
+        op::GLOBAL | op::INST => |b| b >= 0x20 && b != 0x7f || b == b'\r',
+        _ => |_| true,
+    }
 }
 
-/// Where the next message may start after invalid bytes: the next protocol header (`80 02`..`80 05`)
-/// after `from`, or `None` when there is none yet.
-pub fn resync(buf: &[u8], from: usize) -> Option<usize> {
-    buf.get(from..)?
-        .windows(2)
-        .position(|w| w[0] == 0x80 && (2..=5).contains(&w[1]))
-        .map(|i| from + i)
+fn op_name2(code: u8) -> &'static str {
+    use op::*;
+    match code {
+        SHORT_BINSTRING | BINSTRING => "BINSTRING",
+        SHORT_BINBYTES | BINBYTES | BINBYTES8 => "BINBYTES",
+        SHORT_BINUNICODE | BINUNICODE | BINUNICODE8 => "BINUNICODE",
+        LONG1 | LONG4 => "LONG",
+        BYTEARRAY8 => "BYTEARRAY8",
+        _ => "an opcode",
+    }
+}
+
+fn invalid(at: usize, reason: String) -> Scan {
+    Scan::Invalid {
+        at,
+        reason,
+        too_large: false,
+    }
+}
+
+fn too_large(at: usize, reason: String) -> Scan {
+    Scan::Invalid {
+        at,
+        reason,
+        too_large: true,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const LIMIT: usize = 1 << 20;
-
-    fn scan(buf: &[u8]) -> Scan {
-        Scanner::default().scan(buf, LIMIT)
+    fn scan_all(buf: &[u8]) -> Scan {
+        Scanner::new().scan(buf, &Limits::default())
     }
 
     #[test]
-    fn finds_the_end_of_each_protocol() {
-        // pickle.dumps({'clientid': 60644}) at protocol 4.
-        let p4 = hex::decode(
-            "80049512000000000000007d948c08636c69656e74696494 4de4ec732e".replace(' ', ""),
+    fn finds_the_end_of_a_protocol_4_pickle() {
+        // pickle.dumps({'clientid': 60644}) (PROTOCOL.md section 1).
+        let p = hex::decode(
+            "80049512000000000000007d948c08636c69656e74696494".to_owned() + "4de4ec732e",
         )
         .unwrap();
-        assert_eq!(scan(&p4), Scan::Complete(29));
-        assert_eq!(scan(b"I1\n."), Scan::Complete(4));
-        let mut two = p4.clone();
-        two.extend_from_slice(&p4);
-        assert_eq!(scan(&two), Scan::Complete(29));
-        for cut in 0..p4.len() {
-            assert_eq!(scan(&p4[..cut]), Scan::Incomplete, "cut at {cut}");
+        assert_eq!(scan_all(&p), Scan::Complete(29));
+        let mut two = p.clone();
+        two.extend_from_slice(&p);
+        assert_eq!(scan_all(&two), Scan::Complete(29));
+    }
+
+    #[test]
+    fn every_prefix_is_incomplete_and_resumes() {
+        let p = b"(lp0\nI1\naVab\\u20ac\np1\na(I1\nI2\ntp2\na.";
+        let limits = Limits::default();
+        for cut in 0..p.len() {
+            assert_eq!(scan_all(&p[..cut]), Scan::Incomplete, "cut at {cut}");
+            let mut s = Scanner::new();
+            assert_eq!(s.scan(&p[..cut], &limits), Scan::Incomplete);
+            assert_eq!(s.scan(p, &limits), Scan::Complete(p.len()));
         }
     }
 
     #[test]
-    fn resumes_where_it_stopped() {
-        let p = b"(lp0\nI1\naI2\na.";
-        let mut s = Scanner::default();
-        assert_eq!(s.scan(&p[..7], LIMIT), Scan::Incomplete);
-        assert_eq!(s.scan(&p[..], LIMIT), Scan::Complete(p.len()));
+    fn huge_declared_length_fails_at_once() {
+        let mut p = b"\x80\x04\x8d".to_vec();
+        p.extend_from_slice(&(4u64 << 30).to_le_bytes());
+        match scan_all(&p) {
+            Scan::Invalid { too_large, .. } => assert!(too_large),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
-    fn refuses_huge_declared_lengths_at_once() {
-        let huge = [0x80, 0x04, 0x8d, 0, 0, 0, 0, 1, 0, 0, 0];
-        assert!(matches!(scan(&huge), Scan::Invalid { .. }));
-        let big = [b'X', 0xff, 0xff, 0xff, 0x7f];
-        assert!(matches!(scan(&big), Scan::Invalid { .. }));
+    fn underflow_and_bad_opcodes_are_invalid() {
+        assert!(matches!(scan_all(b"a"), Scan::Invalid { at: 0, .. }));
+        assert!(matches!(scan_all(b"N\xff"), Scan::Invalid { at: 1, .. }));
+        assert!(matches!(scan_all(b"(NNNu"), Scan::Invalid { at: 4, .. }));
+        assert!(matches!(
+            scan_all(b"N\x80\x02"),
+            Scan::Invalid { at: 1, .. }
+        ));
     }
 
     #[test]
-    fn garbage_is_invalid_or_waits() {
-        assert!(matches!(scan(b"\x07abc"), Scan::Invalid { at: 0, .. }));
-        assert!(matches!(scan(b"\x80\x09"), Scan::Invalid { .. }));
-        assert_eq!(resync(b"xx\x80\x04K\x01.", 1), Some(2));
-        assert_eq!(resync(b"xx\x80", 1), None);
+    fn mark_flood_is_stopped() {
+        let p = vec![b'('; 1_000_000];
+        match scan_all(&p) {
+            Scan::Invalid { at, reason, .. } => {
+                assert_eq!(at, 10_000);
+                assert!(reason.contains("MARK"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,244 +1,347 @@
-//! Pickles in a byte stream: push bytes as they arrive, take out one event per message.
+//! Pickles in a byte stream: a pure, synchronous, resumable reader shared by the `--mode pickle`
+//! display and the lab handshake.
 //!
-//! Each pickle is found by its STOP opcode (`Framing::Stop`, what the socket labs send) or by a 4-byte
-//! big-endian length prefix (`Framing::Len32`, Python's `multiprocessing.connection`), so a pickle split
-//! over many reads, or many pickles in one read, come out exactly once each. Invalid bytes are reported
-//! with the bytes themselves, and decoding resumes at the next protocol header; whatever is left when the
-//! stream ends is reported as truncated.
+//! Feed it bytes as they arrive with [`PickleStream::push`], then call [`PickleStream::next_event`]
+//! until it returns `None`; at the end of the stream call [`PickleStream::finish`] until it returns
+//! `None`. Each complete pickle is decoded exactly once, however the stream was split into reads.
+//!
+//! ```
+//! use sockkit::cli::Framing;
+//! use sockkit::pickle::stream::{Event, PickleStream};
+//! use sockkit::pickle::Limits;
+//!
+//! let mut s = PickleStream::new(Framing::Stop, Limits::default());
+//! s.push(b"\x80\x04K\x01.\x80\x04");
+//! match s.next_event() {
+//!     Some(Event::Message(m)) => assert_eq!(m.repr(), "1"),
+//!     _ => unreachable!(),
+//! }
+//! assert!(s.next_event().is_none()); // the second pickle is not complete yet
+//! s.push(b"N.");
+//! assert!(matches!(s.next_event(), Some(Event::Message(_))));
+//! ```
+//!
+//! Bad data is reported, never fatal. With STOP framing the reader resynchronises after invalid
+//! bytes: at the next protocol header (`80 02`..`80 05`) when the bad message began with one, else
+//! one byte further on, and consecutive bad bytes are reported together. The cost stays linear: a
+//! failed message that was scanned for more than 256 bytes is skipped whole rather than re-scanned.
 
+use super::decode::{Decoded, Decoder};
+use super::scan::{Limits, Scan, Scanner};
 use crate::cli::Framing;
 
-pub use super::decode::Limits;
-use super::decode::{decode, Arena};
-use super::repr::{repr_into, to_value, ReprError};
-use super::scan::{resync, Scan, Scanner};
-use super::Value;
+/// At most this many bad bytes are kept to show in one [`Event::Invalid`].
+pub const MAX_SHOWN: usize = 4096;
 
-/// One decoded message.
-#[derive(Debug, Clone)]
-pub struct Decoded {
-    arena: Arena,
-    bytes: Vec<u8>,
-    limits: Limits,
-}
+/// A bad stretch still going on is reported at least every this many bytes.
+const MAX_GARBAGE: u64 = 16 * 1024 * 1024;
 
-impl Decoded {
-    /// Python's `repr()` of the value; a value too large or deep to show gives a `<...>` note instead.
-    pub fn repr(&self) -> String {
-        let mut out = Vec::new();
-        match self.repr_into(&mut out) {
-            Ok(()) => String::from_utf8_lossy(&out).into_owned(),
-            Err(e) => format!("<unprintable pickle: {e}>"),
-        }
-    }
+/// A failed message scanned for longer than this is skipped, not re-scanned byte by byte.
+const RESCAN_WINDOW: usize = 256;
 
-    /// Appends Python's `repr()` to `out` (on error, `out` may hold a partial repr).
-    pub fn repr_into(&self, out: &mut Vec<u8>) -> Result<(), ReprError> {
-        repr_into(&self.arena, &self.limits, out)
-    }
-
-    /// The value as a tree.
-    pub fn to_value(&self) -> Result<Value, ReprError> {
-        to_value(&self.arena, &self.limits)
-    }
-
-    /// The message's bytes, as received.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// Globals the pickle names (each worth a warning: they were not imported).
-    pub fn globals(&self) -> &[String] {
-        &self.arena.globals
-    }
-}
-
-/// What the stream yields.
-#[derive(Debug, Clone)]
+/// What the stream holds next.
+#[derive(Debug)]
 pub enum Event {
-    /// A whole pickle, decoded.
+    /// One pickle, decoded.
     Message(Decoded),
-    /// Bytes that are not a valid pickle (or exceed a limit), and why.
-    Invalid { reason: String, bytes: Vec<u8> },
-    /// The stream ended in the middle of a message.
+    /// Bytes that are not a pickle (or a pickle the decoder refused), skipped.
+    Invalid {
+        /// Why, in a few words.
+        reason: String,
+        /// The skipped bytes (at most [`MAX_SHOWN`] of them).
+        bytes: Vec<u8>,
+        /// How many bytes were skipped in all.
+        skipped: u64,
+    },
+    /// The stream ended in the middle of a pickle: the bytes of the partial pickle.
     Truncated { bytes: Vec<u8> },
 }
 
-/// Finds and decodes the pickles of one stream.
+/// Bad bytes being gathered into one report.
+#[derive(Debug)]
+struct Garbage {
+    reason: String,
+    bytes: Vec<u8>,
+    skipped: u64,
+}
+
+/// A reader of pickles in a byte stream. See the module docs.
 #[derive(Debug)]
 pub struct PickleStream {
     framing: Framing,
     limits: Limits,
     buf: Vec<u8>,
-    /// Offset of the first byte not yet consumed.
+    /// Start of the current message in `buf`.
     start: usize,
     scanner: Scanner,
-    /// Len32: bytes still to drop of an oversized message.
-    skip: usize,
+    decoder: Decoder,
+    /// A decoded value handed back by [`PickleStream::recycle`], reused to save allocations.
+    spare: Option<Decoded>,
+    garbage: Option<Garbage>,
+    /// An event held back while a garbage report goes first.
+    pending: Option<Event>,
+    /// STOP framing: discarding bytes until a protocol header.
+    seek_header: bool,
+    /// len32 framing: bytes of an oversized message still to discard.
+    skip: u64,
 }
 
-/// How much of an invalid stretch is kept to show (the rest is counted, not kept).
-const SHOW_INVALID: usize = 256;
+fn is_header(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] == 0x80 && (2..=5).contains(&b[1])
+}
 
 impl PickleStream {
+    /// A reader for one stream.
     pub fn new(framing: Framing, limits: Limits) -> PickleStream {
         PickleStream {
             framing,
             limits,
             buf: Vec::new(),
             start: 0,
-            scanner: Scanner::default(),
+            scanner: Scanner::new(),
+            decoder: Decoder::new(),
+            spare: None,
+            garbage: None,
+            pending: None,
+            seek_header: false,
             skip: 0,
         }
     }
 
     /// Adds the next bytes of the stream.
     pub fn push(&mut self, data: &[u8]) {
-        let mut data = data;
-        if self.skip > 0 {
-            let n = self.skip.min(data.len());
-            self.skip -= n;
-            data = &data[n..];
-        }
-        if self.start > 0 && self.start * 2 >= self.buf.len() {
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        } else if self.start > 0 && self.start >= self.buf.len() / 2 {
             self.buf.drain(..self.start);
             self.start = 0;
+        }
+        if self.skip > 0 && self.start == self.buf.len() {
+            // len32: discard without buffering.
+            let n = (self.skip.min(data.len() as u64)) as usize;
+            self.skip -= n as u64;
+            self.buf.extend_from_slice(&data[n..]);
+            return;
         }
         self.buf.extend_from_slice(data);
     }
 
-    /// Bytes buffered and not yet part of an event.
-    pub fn pending(&self) -> usize {
-        self.buf.len() - self.start
+    /// Gives back a decoded message once it has been used, so the next one can reuse its memory.
+    pub fn recycle(&mut self, d: Decoded) {
+        self.spare = Some(d);
     }
 
-    /// The next complete event, if the buffered bytes hold one.
+    /// The next complete event, or `None` until more bytes arrive.
     pub fn next_event(&mut self) -> Option<Event> {
-        if self.start >= self.buf.len() {
-            return None;
+        if let Some(e) = self.pending.take() {
+            return Some(e);
         }
-        match self.framing {
+        let ev = match self.framing {
             Framing::Stop => self.next_stop(),
             Framing::Len32 => self.next_len32(),
+        };
+        match ev {
+            Some(e) => match self.garbage.take() {
+                Some(g) => {
+                    self.pending = Some(e);
+                    Some(g.into_event())
+                }
+                None => Some(e),
+            },
+            // Nothing complete: report bad bytes gathered so far rather than sit on them, unless
+            // the bad stretch is still going on (then it is reported whole when it ends, at the
+            // end of the stream, or every MAX_GARBAGE bytes).
+            None if self.seek_header
+                && self
+                    .garbage
+                    .as_ref()
+                    .is_some_and(|g| g.skipped < MAX_GARBAGE) =>
+            {
+                None
+            }
+            None => self.garbage.take().map(Garbage::into_event),
         }
     }
 
-    /// The stream ended: reports what is left, if anything.
+    /// The stream has ended: returns what is left (bad bytes, a truncated pickle), one event per
+    /// call, then `None`.
     pub fn finish(&mut self) -> Option<Event> {
-        if let Some(event) = self.next_event() {
-            return Some(event);
+        if let Some(e) = self.next_event() {
+            return Some(e);
         }
-        if self.start >= self.buf.len() {
+        if self.seek_header {
+            // The bad stretch ends with the stream.
+            self.add_garbage("not a pickle", self.start, self.buf.len());
+            self.start = self.buf.len();
+            self.seek_header = false;
+        }
+        if let Some(g) = self.garbage.take() {
+            return Some(g.into_event());
+        }
+        if self.start == self.buf.len() {
             return None;
         }
-        let bytes = self.buf[self.start..].to_vec();
-        self.start = self.buf.len();
+        let ev = Event::Truncated {
+            bytes: self.buf[self.start..].to_vec(),
+        };
+        self.buf.clear();
+        self.start = 0;
         self.scanner.reset();
-        Some(Event::Truncated { bytes })
+        Some(ev)
+    }
+
+    fn add_garbage(&mut self, reason: &str, from: usize, to: usize) {
+        if from == to {
+            return;
+        }
+        let g = self.garbage.get_or_insert_with(|| Garbage {
+            reason: reason.to_string(),
+            bytes: Vec::new(),
+            skipped: 0,
+        });
+        let bytes = &self.buf[from..to];
+        let room = MAX_SHOWN.saturating_sub(g.bytes.len());
+        g.bytes.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        g.skipped += bytes.len() as u64;
+    }
+
+    fn decode(&mut self, from: usize, to: usize) -> Event {
+        let mut d = self.spare.take().unwrap_or_default();
+        match self
+            .decoder
+            .decode(&self.buf[from..to], &self.limits, &mut d)
+        {
+            Ok(()) => Event::Message(d),
+            Err(reason) => {
+                self.spare = Some(d);
+                let bytes = &self.buf[from..to];
+                Event::Invalid {
+                    reason,
+                    bytes: bytes[..bytes.len().min(MAX_SHOWN)].to_vec(),
+                    skipped: bytes.len() as u64,
+                }
+            }
+        }
     }
 
     fn next_stop(&mut self) -> Option<Event> {
-        let rest = &self.buf[self.start..];
-        match self.scanner.scan(rest, self.limits.max_message) {
-            Scan::Incomplete => None,
-            Scan::Complete(len) => {
-                let event = self.decode_at(self.start, len);
-                self.start += len;
-                self.scanner.reset();
-                Some(event)
+        loop {
+            if self.seek_header {
+                let rest = &self.buf[self.start..];
+                match rest.windows(2).position(is_header) {
+                    Some(h) => {
+                        self.add_garbage("not a pickle", self.start, self.start + h);
+                        self.start += h;
+                        self.seek_header = false;
+                    }
+                    None => {
+                        // Keep a last 0x80: it may be the first half of a header.
+                        let keep = usize::from(rest.last() == Some(&0x80));
+                        let end = self.buf.len() - keep;
+                        self.add_garbage("not a pickle", self.start, end);
+                        self.start = end;
+                        return None;
+                    }
+                }
             }
-            Scan::Invalid { at, reason } => {
-                // Skip to the next protocol header after the bad opcode (or drop all we have).
-                let from = self.start + at.max(1);
-                let next = resync(&self.buf, from).unwrap_or(self.buf.len());
-                let bytes = self.buf[self.start..next.min(self.start + SHOW_INVALID)].to_vec();
-                let skipped = next - self.start;
-                self.start = next;
-                self.scanner.reset();
-                let reason = if skipped > bytes.len() {
-                    format!("{reason} ({skipped} bytes skipped)")
-                } else {
-                    reason
-                };
-                Some(Event::Invalid { reason, bytes })
+            if self.start == self.buf.len() {
+                return None;
+            }
+            let s = self.start;
+            match self.scanner.scan(&self.buf[s..], &self.limits) {
+                Scan::Complete(n) => {
+                    self.scanner.reset();
+                    self.start = s + n;
+                    return Some(self.decode(s, s + n));
+                }
+                Scan::Incomplete => return None,
+                Scan::Invalid { at, reason, .. } => {
+                    self.scanner.reset();
+                    let rest = &self.buf[s..];
+                    // A failure far into the message: skip what was scanned instead of re-scanning.
+                    let resume = if at > RESCAN_WINDOW { at } else { 1 };
+                    if is_header(rest) {
+                        match rest[resume.min(rest.len())..]
+                            .windows(2)
+                            .position(is_header)
+                        {
+                            Some(h) => {
+                                self.add_garbage(&reason, s, s + resume + h);
+                                self.start = s + resume + h;
+                            }
+                            None => {
+                                let to = s + resume.min(rest.len());
+                                self.add_garbage(&reason, s, to);
+                                self.start = to;
+                                self.seek_header = true;
+                            }
+                        }
+                    } else {
+                        let to = s + (resume + usize::from(at > RESCAN_WINDOW)).min(rest.len());
+                        self.add_garbage(&reason, s, to);
+                        self.start = to;
+                    }
+                }
             }
         }
     }
 
     fn next_len32(&mut self) -> Option<Event> {
-        let rest = &self.buf[self.start..];
-        if rest.len() < 4 {
-            return None;
+        if self.skip > 0 {
+            let avail = (self.buf.len() - self.start) as u64;
+            let n = self.skip.min(avail) as usize;
+            self.start += n;
+            self.skip -= n as u64;
+            if self.skip > 0 {
+                return None;
+            }
         }
-        let len = u32::from_be_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
+        let rest = &self.buf[self.start..];
+        let head: [u8; 4] = rest.get(..4)?.try_into().ok()?;
+        let len = u32::from_be_bytes(head) as usize;
         if len > self.limits.max_message {
-            let have = rest.len() - 4;
-            let bytes = rest[..rest.len().min(4 + 16)].to_vec();
-            // Drop the oversized body, now and as it arrives.
-            let drop = len.min(have);
-            self.skip = len - drop;
-            self.start += 4 + drop;
+            self.start += 4;
+            self.skip = len as u64;
             return Some(Event::Invalid {
                 reason: format!(
-                    "a {len}-byte message, over the {}-byte limit (skipped)",
+                    "length prefix of {len} bytes is over the {}-byte limit; message skipped",
                     self.limits.max_message
                 ),
-                bytes,
+                bytes: head.to_vec(),
+                skipped: 4 + len as u64,
             });
         }
         if rest.len() < 4 + len {
             return None;
         }
-        let at = self.start + 4;
-        self.start += 4 + len;
-        let body = &self.buf[at..at + len];
-        let mut scanner = Scanner::default();
-        let event = match scanner.scan(body, self.limits.max_message) {
-            Scan::Complete(n) if n == len => self.decode_at(at, len),
-            Scan::Complete(_) => Event::Invalid {
-                reason: "bytes after the pickle's STOP inside a length-prefixed message".into(),
-                bytes: body[..body.len().min(SHOW_INVALID)].to_vec(),
-            },
-            Scan::Incomplete => Event::Invalid {
-                reason: "a length-prefixed message that ends before its pickle does".into(),
-                bytes: body[..body.len().min(SHOW_INVALID)].to_vec(),
-            },
-            Scan::Invalid { reason, .. } => Event::Invalid {
-                reason,
-                bytes: body[..body.len().min(SHOW_INVALID)].to_vec(),
-            },
+        let (from, to) = (self.start + 4, self.start + 4 + len);
+        self.start = to;
+        self.scanner.reset();
+        let scan = self.scanner.scan(&self.buf[from..to], &self.limits);
+        self.scanner.reset();
+        let reason = match scan {
+            Scan::Complete(n) if n == len => return Some(self.decode(from, to)),
+            Scan::Complete(n) => format!("{} bytes after STOP in a {len}-byte frame", len - n),
+            Scan::Incomplete => "frame ends before the pickle's STOP".into(),
+            Scan::Invalid { reason, .. } => reason,
         };
-        Some(event)
-    }
-
-    fn decode_at(&self, at: usize, len: usize) -> Event {
-        let bytes = &self.buf[at..at + len];
-        match decode(bytes, &self.limits) {
-            Ok(arena) => Event::Message(Decoded {
-                arena,
-                bytes: bytes.to_vec(),
-                limits: self.limits,
-            }),
-            Err(e) => Event::Invalid {
-                reason: e.0,
-                bytes: bytes[..bytes.len().min(SHOW_INVALID)].to_vec(),
-            },
-        }
+        let bytes = &self.buf[from..to];
+        Some(Event::Invalid {
+            reason,
+            bytes: bytes[..bytes.len().min(MAX_SHOWN)].to_vec(),
+            skipped: 4 + len as u64,
+        })
     }
 }
 
-/// Decodes one whole pickle held in `bytes`.
-pub fn decode_one(bytes: &[u8], limits: Limits) -> Event {
-    let mut s = PickleStream::new(Framing::Stop, limits);
-    s.push(bytes);
-    match s.next_event() {
-        Some(Event::Message(m)) if s.pending() == 0 => Event::Message(m),
-        Some(Event::Message(_)) => Event::Invalid {
-            reason: "bytes after the pickle's STOP".into(),
-            bytes: bytes[..bytes.len().min(SHOW_INVALID)].to_vec(),
-        },
-        Some(other) => other,
-        None => s.finish().unwrap_or(Event::Truncated { bytes: Vec::new() }),
+impl Garbage {
+    fn into_event(self) -> Event {
+        Event::Invalid {
+            reason: self.reason,
+            bytes: self.bytes,
+            skipped: self.skipped,
+        }
     }
 }
 
@@ -246,81 +349,227 @@ pub fn decode_one(bytes: &[u8], limits: Limits) -> Event {
 mod tests {
     use super::*;
 
-    fn reprs(events: Vec<Event>) -> Vec<String> {
-        events
-            .into_iter()
-            .map(|e| match e {
-                Event::Message(m) => m.repr(),
-                Event::Invalid { reason, .. } => format!("INVALID {reason}"),
-                Event::Truncated { bytes } => format!("TRUNCATED {}", bytes.len()),
-            })
-            .collect()
+    /// A compact text form of events, for comparing runs.
+    fn describe(e: &Event) -> String {
+        match e {
+            Event::Message(m) => format!("M {}", m.repr()),
+            Event::Invalid { bytes, skipped, .. } => format!("I {} {skipped}", hex::encode(bytes)),
+            Event::Truncated { bytes } => format!("T {}", hex::encode(bytes)),
+        }
     }
 
-    fn run(chunks: &[&[u8]]) -> Vec<String> {
-        let mut s = PickleStream::new(Framing::Stop, Limits::default());
-        let mut events = Vec::new();
+    fn run(framing: Framing, chunks: &[&[u8]]) -> Vec<String> {
+        let mut s = PickleStream::new(framing, Limits::default());
+        let mut out = Vec::new();
         for c in chunks {
             s.push(c);
             while let Some(e) = s.next_event() {
-                events.push(e);
+                out.push(describe(&e));
+                assert!(
+                    out.len() < 100_000,
+                    "no progress: {:?}",
+                    &out[out.len() - 3..]
+                );
             }
         }
-        events.extend(s.finish());
-        reprs(events)
-    }
-
-    // pickle.dumps({'clientid': 60644}) and pickle.dumps(1), protocol 4.
-    const WELCOME: &str = "80049512000000000000007d948c08636c69656e746964944de4ec732e";
-
-    #[test]
-    fn split_and_joined() {
-        let w = hex::decode(WELCOME).unwrap();
-        let mut both = w.clone();
-        both.extend_from_slice(&[0x80, 0x04, 0x4b, 0x01, 0x2e]);
-        assert_eq!(run(&[&both]), ["{'clientid': 60644}", "1"]);
-        for cut in 1..both.len() {
-            assert_eq!(
-                run(&[&both[..cut], &both[cut..]]),
-                ["{'clientid': 60644}", "1"],
-                "cut {cut}"
+        while let Some(e) = s.finish() {
+            out.push(describe(&e));
+            assert!(
+                out.len() < 100_000,
+                "no progress at finish: {:?}",
+                &out[out.len() - 3..]
             );
         }
+        out
+    }
+
+    /// Events of the stream fed one byte at a time, merging adjacent Invalid reports, which may
+    /// be split differently.
+    fn bytewise(framing: Framing, data: &[u8]) -> Vec<String> {
+        let chunks: Vec<&[u8]> = data.chunks(1).collect();
+        run(framing, &chunks)
+    }
+
+    const ONE: &[u8] = b"\x80\x04K\x01.";
+
+    #[test]
+    fn many_in_one_read_and_one_over_many() {
+        let mut data = Vec::new();
+        for _ in 0..3 {
+            data.extend_from_slice(ONE);
+        }
+        let want = vec!["M 1"; 3];
+        assert_eq!(run(Framing::Stop, &[&data]), want);
+        assert_eq!(bytewise(Framing::Stop, &data), want);
     }
 
     #[test]
-    fn shared_and_recursive() {
-        // d = {'a': 1}; pickle.dumps([d, d], 4)
-        let shared = hex::decode("80049510000000000000005d94287d948c0161944b01736801652e").unwrap();
-        assert_eq!(run(&[&shared]), ["[{'a': 1}, {'a': 1}]"]);
-        // l = []; l.append(l); pickle.dumps(l, 2)
-        let rec = hex::decode("80025d71006800612e").unwrap();
-        assert_eq!(run(&[&rec]), ["[[...]]"]);
+    fn truncated_at_end() {
+        assert_eq!(run(Framing::Stop, &[b"\x80\x04K"]), vec!["T 80044b"]);
     }
 
     #[test]
-    fn garbage_then_a_good_message() {
-        let mut data = b"GET / HTTP/1.0\r\n\r\n".to_vec();
-        data.extend_from_slice(&[0x80, 0x04, 0x4b, 0x07, 0x2e]);
-        let out = run(&[&data]);
-        assert!(out[0].starts_with("INVALID"), "{out:?}");
-        assert_eq!(out.last().unwrap(), "7");
+    fn garbage_then_pickle_resyncs() {
+        let mut data = b"hello".to_vec();
+        data.extend_from_slice(ONE);
+        let ev = run(Framing::Stop, &[&data]);
+        assert_eq!(ev, vec!["I 68656c6c6f 5".to_string(), "M 1".to_string()]);
     }
 
     #[test]
-    fn truncated_at_the_end() {
-        let w = hex::decode(WELCOME).unwrap();
-        assert_eq!(run(&[&w[..10]]), ["TRUNCATED 10"]);
+    fn bad_protocol_2_message_skips_to_next_header() {
+        let mut data = b"\x80\x02\xff\x00\x00".to_vec();
+        data.extend_from_slice(ONE);
+        assert_eq!(run(Framing::Stop, &[&data]), vec!["I 8002ff0000 5", "M 1"]);
     }
 
     #[test]
     fn len32_framing() {
-        let mut s = PickleStream::new(Framing::Len32, Limits::default());
-        s.push(&[0, 0, 0, 5, 0x80, 0x04, 0x4b, 0x02, 0x2e, 0, 0]);
-        assert_eq!(reprs(vec![s.next_event().unwrap()]), ["2"]);
-        assert!(s.next_event().is_none());
-        s.push(&[0, 3, b'N', b'.', b'x']);
-        let e = s.next_event().unwrap();
-        assert!(matches!(e, Event::Invalid { .. }), "{e:?}");
+        let mut data = Vec::new();
+        for _ in 0..2 {
+            data.extend_from_slice(&(ONE.len() as u32).to_be_bytes());
+            data.extend_from_slice(ONE);
+        }
+        assert_eq!(run(Framing::Len32, &[&data]), vec!["M 1", "M 1"]);
+        assert_eq!(bytewise(Framing::Len32, &data), vec!["M 1", "M 1"]);
+    }
+
+    #[test]
+    fn len32_oversized_is_skipped() {
+        let mut s = PickleStream::new(Framing::Len32, Limits::with_max_message(10));
+        let mut data = 20u32.to_be_bytes().to_vec();
+        data.extend_from_slice(&[0u8; 20]);
+        data.extend_from_slice(&(ONE.len() as u32).to_be_bytes());
+        data.extend_from_slice(ONE);
+        s.push(&data);
+        assert!(matches!(
+            s.next_event(),
+            Some(Event::Invalid { skipped: 24, .. })
+        ));
+        assert!(matches!(s.next_event(), Some(Event::Message(_))));
+    }
+
+    /// Merges adjacent Invalid reports (how bad bytes are grouped depends on the reads).
+    fn merged(events: Vec<String>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in events {
+            if let (Some(last), true) = (out.last_mut(), e.starts_with("I ")) {
+                if last.starts_with("I ") {
+                    let (h1, n1) = last[2..].split_once(' ').unwrap();
+                    let (h2, n2) = e[2..].split_once(' ').unwrap();
+                    let n: u64 = n1.parse::<u64>().unwrap() + n2.parse::<u64>().unwrap();
+                    *last = format!("I {h1}{h2} {n}");
+                    continue;
+                }
+            }
+            out.push(e);
+        }
+        out
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        // 100,000 nested lists: ]( ... ]( then ea... built with EMPTY_LIST + APPEND.
+        let n = 100_000;
+        let mut p = b"\x80\x04".to_vec();
+        p.extend(std::iter::repeat_n(b']', n));
+        p.extend(std::iter::repeat_n(b'a', n - 1));
+        p.push(b'.');
+        let ev = run(Framing::Stop, &[&p]);
+        assert_eq!(ev.len(), 1);
+        assert!(
+            ev[0].starts_with("M <unshowable: nested deeper than 1000"),
+            "{}",
+            &ev[0][..80]
+        );
+    }
+
+    #[test]
+    fn exponential_sharing_is_bounded() {
+        // a0 = []; a1 = [a0, a0]; ... a100 = [a99, a99]: 2**100 leaves if expanded.
+        let mut p = b"\x80\x04]\x94".to_vec();
+        for i in 0..100u32 {
+            p.extend_from_slice(b"]\x94(j");
+            p.extend_from_slice(&i.to_le_bytes());
+            p.push(b'j');
+            p.extend_from_slice(&i.to_le_bytes());
+            p.push(b'e');
+            p.push(b'0');
+            let _ = i;
+        }
+        // Leave the last list on the stack: GET it back.
+        p.push(b'j');
+        p.extend_from_slice(&100u32.to_le_bytes());
+        p.push(b'.');
+        let mut s = PickleStream::new(Framing::Stop, Limits::default());
+        s.push(&p);
+        match s.next_event() {
+            Some(Event::Message(m)) => {
+                let mut out = Vec::new();
+                let err = m.write_repr(&mut out).unwrap_err();
+                assert!(matches!(err, crate::pickle::repr::ReprError::TooLarge(_)));
+                assert!(out.is_empty());
+                assert!(m.to_value().is_err());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_million_marks_is_one_clear_error() {
+        let mut p = b"\x80\x04".to_vec();
+        p.extend(std::iter::repeat_n(b'(', 1_000_000));
+        p.extend_from_slice(ONE);
+        let ev = merged(run(Framing::Stop, &[&p]));
+        assert_eq!(
+            ev.len(),
+            2,
+            "{:?}",
+            ev.iter().map(|e| &e[..40.min(e.len())]).collect::<Vec<_>>()
+        );
+        assert!(
+            ev[0].ends_with(" 1000002"),
+            "{}",
+            &ev[0][ev[0].len() - 20..]
+        );
+        assert_eq!(ev[1], "M 1");
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn random_bytes_never_panic_and_split_does_not_matter(
+                data in proptest::collection::vec(any::<u8>(), 0..600),
+                cut in any::<prop::sample::Index>(),
+            ) {
+                for framing in [Framing::Stop, Framing::Len32] {
+                    let whole = merged(run(framing, &[&data]));
+                    let c = cut.index(data.len() + 1);
+                    prop_assert_eq!(&merged(run(framing, &[&data[..c], &data[c..]])), &whole);
+                    prop_assert_eq!(&merged(bytewise(framing, &data)), &whole);
+                    // Every byte is accounted for: shown in a message, a report or a truncation.
+                    let _ = &whole;
+                }
+            }
+
+            #[test]
+            fn pickles_mixed_with_noise_split_anywhere(
+                noise in proptest::collection::vec(any::<u8>(), 0..40),
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let mut data = ONE.to_vec();
+                data.extend_from_slice(&noise);
+                data.extend_from_slice(b"\x80\x04\x95\x12\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x08clientid\x94M\xe4\xecs.");
+                let whole = merged(run(Framing::Stop, &[&data]));
+                prop_assert_eq!(&whole[0], "M 1");
+                let c = cut.index(data.len() + 1);
+                prop_assert_eq!(merged(run(Framing::Stop, &[&data[..c], &data[c..]])), whole);
+            }
+        }
     }
 }

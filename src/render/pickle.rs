@@ -1,135 +1,150 @@
-//! Pickle display: each pickle found in the stream printed on its own line as Python's `repr()` would.
+//! Pickle display (`--mode pickle`): each pickle in the stream on its own line, as Python's `repr()`.
 //!
-//! Line format: `REPR`, or `[PEER] REPR` when several peers share stdout; with -v the bracket also says
-//! the direction and size (`[received 29 bytes] {'clientid': 60644}`). What cannot be shown as a value
-//! still gets exactly one line, in angle brackets so it cannot be mistaken for one, and a warning on
-//! stderr: `<not a pickle: REASON: 47 45 54 ...>`, `<truncated pickle: 10 bytes: 80 04 ...>`,
-//! `<unprintable pickle: REASON>`. Globals are shown, never imported (`<global os.system>`), and named
-//! in a warning.
+//! Output format, one line per message, so stdout stays parseable:
+//! - a decoded pickle: its repr, e.g. `{'a': 1}` (see [`crate::pickle::repr`] for how globals and
+//!   calls are shown without running anything);
+//! - bytes that are not a pickle: `# invalid, N bytes: 68 65 6c 6c 6f` (the bytes in hex, at most
+//!   1024 of them, then ` ...`);
+//! - a pickle cut off by the end of the stream: `# truncated, N bytes: 80 04 4b`;
+//! - a pickle too deep or too large to print: `# unshowable, N bytes`.
+//!
+//! Lines about bad data start with `#`, which no repr does, so a consumer can tell them apart (and
+//! Python reads them as comments). Each comes with a warning on stderr saying why; so does every
+//! pickle that names a global. With several peers each line starts with `[PEER] `; with -v the
+//! bracket also says the direction and size: `[127.0.0.1:5555 received 98 bytes] {'a': 1}`.
 
 use super::{Render, RenderOpts, StreamLabel};
-use crate::pickle::stream::{Event, Limits, PickleStream};
+use crate::pickle::stream::{Event, PickleStream};
+use crate::pickle::Limits;
 
-/// The pickle renderer of one stream.
+/// At most this many bytes of bad data are shown in hex on one line.
+const SHOWN_HEX: usize = 1024;
+
+/// The pickle display state of one stream.
 pub struct PickleRender {
     stream: PickleStream,
     label: StreamLabel,
     verbose: bool,
 }
 
-/// How many bytes of a bad message are shown in hex.
-const SHOW: usize = 32;
-
 impl PickleRender {
     pub fn new(label: StreamLabel, opts: &RenderOpts) -> PickleRender {
         PickleRender {
-            stream: PickleStream::new(
-                opts.framing,
-                Limits {
-                    max_message: opts.max_message,
-                    ..Limits::default()
-                },
-            ),
+            stream: PickleStream::new(opts.framing, Limits::with_max_message(opts.max_message)),
             label,
             verbose: opts.verbose,
         }
     }
 
-    fn prefix(&self, out: &mut Vec<u8>, len: usize) {
-        let direction = if self.label.direction.is_empty() {
+    fn direction(&self) -> &'static str {
+        if self.label.direction.is_empty() {
             "received"
         } else {
             self.label.direction
-        };
-        match (&self.label.peer, self.verbose) {
-            (None, false) => {}
-            (Some(peer), false) => {
-                out.push(b'[');
-                out.extend_from_slice(peer.as_bytes());
-                out.extend_from_slice(b"] ");
-            }
-            (Some(peer), true) => {
-                out.extend_from_slice(format!("[{peer} {direction} {len} bytes] ").as_bytes())
-            }
-            (None, true) => out.extend_from_slice(format!("[{direction} {len} bytes] ").as_bytes()),
         }
     }
 
-    fn show(&mut self, event: Event, out: &mut Vec<u8>, diag: &mut Vec<String>) {
-        let who = self
-            .label
-            .peer
-            .as_deref()
-            .map(|p| format!("{p}: "))
-            .unwrap_or_default();
-        match event {
-            Event::Message(m) => {
-                self.prefix(out, m.bytes().len());
-                let mark = out.len();
-                if let Err(e) = m.repr_into(out) {
-                    out.truncate(mark);
-                    out.extend_from_slice(format!("<unprintable pickle: {e}>").as_bytes());
-                    diag.push(format!("{who}a pickle that cannot be shown: {e}"));
-                }
-                out.push(b'\n');
-                for g in m.globals() {
-                    diag.push(format!(
-                        "{who}the pickle names {g}: shown as <global {g}>, not imported and not called"
-                    ));
-                }
+    fn prefix(&self, len: u64, out: &mut Vec<u8>) {
+        match (&self.label.peer, self.verbose) {
+            (None, false) => {}
+            (Some(p), false) => {
+                out.push(b'[');
+                out.extend_from_slice(p.as_bytes());
+                out.extend_from_slice(b"] ");
             }
-            Event::Invalid { reason, bytes } => {
-                self.prefix(out, bytes.len());
-                out.extend_from_slice(
-                    format!("<not a pickle: {reason}: {}>\n", hex_preview(&bytes)).as_bytes(),
+            (peer, true) => {
+                out.push(b'[');
+                if let Some(p) = peer {
+                    out.extend_from_slice(p.as_bytes());
+                    out.push(b' ');
+                }
+                out.extend_from_slice(format!("{} {len} bytes] ", self.direction()).as_bytes());
+            }
+        }
+    }
+
+    fn warn(&self, text: &str, diag: &mut Vec<String>) {
+        match &self.label.peer {
+            Some(p) => diag.push(format!("[{p}] {text}")),
+            None => diag.push(text.to_string()),
+        }
+    }
+
+    fn bad_line(&self, what: &str, bytes: &[u8], total: u64, out: &mut Vec<u8>) {
+        self.prefix(total, out);
+        out.extend_from_slice(format!("# {what}, {total} bytes").as_bytes());
+        if bytes.is_empty() {
+            out.push(b'\n');
+            return;
+        }
+        out.push(b':');
+        for b in bytes.iter().take(SHOWN_HEX) {
+            out.push(b' ');
+            out.extend_from_slice(hex_byte(*b).as_slice());
+        }
+        if total > bytes.len().min(SHOWN_HEX) as u64 {
+            out.extend_from_slice(b" ...");
+        }
+        out.push(b'\n');
+    }
+
+    fn show(&mut self, ev: Event, out: &mut Vec<u8>, diag: &mut Vec<String>) {
+        match ev {
+            Event::Message(m) => {
+                let mark = out.len();
+                self.prefix(m.len() as u64, out);
+                match m.write_repr(out) {
+                    Ok(()) => out.push(b'\n'),
+                    Err(e) => {
+                        out.truncate(mark);
+                        self.warn(&format!("pickle of {} bytes not shown: {e}", m.len()), diag);
+                        let len = m.len() as u64;
+                        self.bad_line("unshowable", &[], len, out);
+                    }
+                }
+                for w in m.warnings() {
+                    self.warn(w, diag);
+                }
+                self.stream.recycle(m);
+            }
+            Event::Invalid {
+                reason,
+                bytes,
+                skipped,
+            } => {
+                self.warn(
+                    &format!("invalid pickle data, {skipped} bytes skipped: {reason}"),
+                    diag,
                 );
-                diag.push(format!("{who}invalid pickle data: {reason}"));
+                self.bad_line("invalid", &bytes, skipped, out);
             }
             Event::Truncated { bytes } => {
-                self.prefix(out, bytes.len());
-                out.extend_from_slice(
-                    format!(
-                        "<truncated pickle: {} bytes: {}>\n",
-                        bytes.len(),
-                        hex_preview(&bytes)
-                    )
-                    .as_bytes(),
+                self.warn(
+                    &format!("stream ended inside a pickle ({} bytes)", bytes.len()),
+                    diag,
                 );
-                diag.push(format!(
-                    "{who}the stream ended in the middle of a pickle ({} bytes)",
-                    bytes.len()
-                ));
+                self.bad_line("truncated", &bytes, bytes.len() as u64, out);
             }
         }
     }
 }
 
-/// `80 04 95 12 ...` (the first bytes, space-separated).
-pub fn hex_preview(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(SHOW * 3 + 4);
-    for (i, b) in bytes.iter().take(SHOW).enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
-        s.push_str(&format!("{b:02x}"));
-    }
-    if bytes.len() > SHOW {
-        s.push_str(" ...");
-    }
-    s
+fn hex_byte(b: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    [HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]
 }
 
 impl Render for PickleRender {
     fn feed(&mut self, data: &[u8], out: &mut Vec<u8>, diag: &mut Vec<String>) {
         self.stream.push(data);
-        while let Some(event) = self.stream.next_event() {
-            self.show(event, out, diag);
+        while let Some(ev) = self.stream.next_event() {
+            self.show(ev, out, diag);
         }
     }
 
     fn finish(&mut self, out: &mut Vec<u8>, diag: &mut Vec<String>) {
-        while let Some(event) = self.stream.finish() {
-            self.show(event, out, diag);
+        while let Some(ev) = self.stream.finish() {
+            self.show(ev, out, diag);
         }
     }
 }
@@ -137,54 +152,76 @@ impl Render for PickleRender {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::DisplayMode;
 
-    #[test]
-    fn one_line_per_message_whatever_the_chunks() {
-        let data =
-            hex::decode("80049512000000000000007d948c08636c69656e746964944de4ec732e80044b012e")
-                .unwrap();
-        for cut in 0..data.len() {
-            let mut r = PickleRender::new(StreamLabel::default(), &RenderOpts::default());
-            let (mut out, mut diag) = (Vec::new(), Vec::new());
-            r.feed(&data[..cut], &mut out, &mut diag);
-            r.feed(&data[cut..], &mut out, &mut diag);
-            r.finish(&mut out, &mut diag);
-            assert_eq!(String::from_utf8(out).unwrap(), "{'clientid': 60644}\n1\n");
-            assert!(diag.is_empty());
-        }
-    }
-
-    #[test]
-    fn globals_are_shown_not_run() {
-        let evil = b"cos\nsystem\n(S'touch /tmp/x'\ntR.";
-        let mut r = PickleRender::new(StreamLabel::default(), &RenderOpts::default());
+    fn render(label: StreamLabel, verbose: bool, chunks: &[&[u8]]) -> (String, Vec<String>) {
+        let opts = RenderOpts {
+            mode: DisplayMode::Pickle,
+            verbose,
+            ..RenderOpts::default()
+        };
+        let mut r = PickleRender::new(label, &opts);
         let (mut out, mut diag) = (Vec::new(), Vec::new());
-        r.feed(evil, &mut out, &mut diag);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "<global os.system>('touch /tmp/x')\n"
+        for c in chunks {
+            r.feed(c, &mut out, &mut diag);
+        }
+        r.finish(&mut out, &mut diag);
+        (String::from_utf8(out).unwrap(), diag)
+    }
+
+    const CLIENTID: &[u8] =
+        b"\x80\x04\x95\x12\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x08clientid\x94M\xe4\xecs.";
+
+    #[test]
+    fn one_line_per_pickle() {
+        let (out, diag) = render(
+            StreamLabel::default(),
+            false,
+            &[CLIENTID, &CLIENTID[..7], &CLIENTID[7..]],
         );
-        assert!(diag[0].contains("os.system"), "{diag:?}");
+        assert_eq!(out, "{'clientid': 60644}\n{'clientid': 60644}\n");
+        assert!(diag.is_empty());
     }
 
     #[test]
-    fn labels_and_truncation() {
+    fn peer_and_verbose_prefixes() {
         let label = StreamLabel {
-            peer: Some("client2 127.0.0.1:5".into()),
+            peer: Some("client2 127.0.0.1:5555".into()),
             direction: "received",
         };
-        let mut r = PickleRender::new(label, &RenderOpts::default());
-        let (mut out, mut diag) = (Vec::new(), Vec::new());
-        r.feed(
-            &[0x80, 0x04, 0x4b, 0x07, 0x2e, 0x80, 0x04],
-            &mut out,
-            &mut diag,
-        );
-        r.finish(&mut out, &mut diag);
+        let (out, _) = render(label.clone(), false, &[CLIENTID]);
+        assert_eq!(out, "[client2 127.0.0.1:5555] {'clientid': 60644}\n");
+        let (out, _) = render(label, true, &[CLIENTID]);
         assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "[client2 127.0.0.1:5] 7\n[client2 127.0.0.1:5] <truncated pickle: 2 bytes: 80 04>\n"
+            out,
+            "[client2 127.0.0.1:5555 received 29 bytes] {'clientid': 60644}\n"
         );
+    }
+
+    #[test]
+    fn bad_and_truncated_data_are_marked_lines() {
+        let (out, diag) = render(
+            StreamLabel::default(),
+            false,
+            &[b"hi", CLIENTID, b"\x80\x04K"],
+        );
+        assert_eq!(
+            out,
+            "# invalid, 2 bytes: 68 69\n{'clientid': 60644}\n# truncated, 3 bytes: 80 04 4b\n"
+        );
+        assert_eq!(diag.len(), 2, "{diag:?}");
+        assert!(diag[1].contains("ended inside a pickle"), "{diag:?}");
+    }
+
+    #[test]
+    fn globals_are_shown_and_warned() {
+        let (out, diag) = render(
+            StreamLabel::default(),
+            false,
+            &[b"\x80\x02cos\nsystem\nX\x07\x00\x00\x00echo hi\x85R."],
+        );
+        assert_eq!(out, "<call os.system('echo hi')>\n");
         assert_eq!(diag.len(), 1);
+        assert!(diag[0].contains("os.system"));
     }
 }
