@@ -14,7 +14,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for proto in 0..=5 {
-        let bytes = sockkit::pickle::encode::encode(&value, proto).expect("a parsed literal encodes");
+        let bytes =
+            sockkit::pickle::encode::encode(&value, proto).expect("a parsed literal encodes");
         let mut s = PickleStream::new(Framing::Stop, Limits::default());
         s.push(&bytes);
         match s.next_event() {

@@ -14,7 +14,13 @@ fn events(chunks: &[&[u8]], framing: Framing) -> Vec<String> {
             let _ = m.to_value();
             out.push(m.repr())
         }
-        Event::Invalid { .. } => out.push("invalid".to_string()),
+        // How a run of bad bytes is cut into reports depends on the reads; that it is reported
+        // (and which messages surround it) does not.
+        Event::Invalid { .. } => {
+            if out.last().map(String::as_str) != Some("invalid") {
+                out.push("invalid".to_string())
+            }
+        }
         Event::Truncated { .. } => out.push("truncated".to_string()),
     };
     for c in chunks {
