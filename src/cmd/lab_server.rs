@@ -199,6 +199,10 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) -> Resu
         while let Some(event) = pickles.next_event() {
             check_event(event, peer, shared, &mut stream, &mut acked).await?;
         }
+        // Bad bytes held back while more may follow (an oversized FRAME, garbage): drop the client now.
+        if let Some(event) = pickles.take_invalid() {
+            check_event(event, peer, shared, &mut stream, &mut acked).await?;
+        }
     }
 }
 

@@ -164,6 +164,16 @@ impl PickleStream {
         }
     }
 
+    /// Bad bytes seen so far and not yet reported, reported now: `next_event` holds a bad stretch back
+    /// until it ends (so a display shows it once), but a server that drops a client on the first bad
+    /// byte should not wait for the end.
+    pub fn take_invalid(&mut self) -> Option<Event> {
+        if self.pending.is_some() {
+            return None;
+        }
+        self.garbage.take().map(Garbage::into_event)
+    }
+
     /// The stream has ended: returns what is left (bad bytes, a truncated pickle), one event per
     /// call, then `None`.
     pub fn finish(&mut self) -> Option<Event> {

@@ -343,6 +343,7 @@ hostile = {
     'name not str': pickle.dumps({'student_name': 42, 'github_username': 'g', 'sid': 1}),
     'oversized': pickle.dumps({'student_name': 'A' * 200000, 'github_username': 'g', 'sid': 1}),
     'deep': b'\x80\x04' + b'(' * 100000,
+    'frame 1 GiB': b'\x80\x04\x95' + (1 << 30).to_bytes(8, 'little') + b'}\x94(' + b'A' * 1000,
     'evil global': b"cos\nsystem\n(S'touch /tmp/sockkit-lab-pwned'\ntR.",
     'silent': None,
     'mid-message': pickle.dumps(good)[:10],
@@ -401,6 +402,8 @@ asyncio.run(main())
         "missing key 'github_username'",
         "must be a str",
         "middle of a message",
+        // Refused on the header, not left to the handshake timeout.
+        "FRAME declares 1073741824 bytes",
     ] {
         assert!(log.contains(needle), "no log line with {needle:?}:\n{log}");
     }
