@@ -72,6 +72,31 @@ def hold(n):
     return acked, hwm
 
 
+def hostile(n):
+    """n clients at once, every fifth hostile (examples/lab_load.rs says which kinds); sockkit's log kept."""
+    log = open(os.path.join(ROOT, "target", "p4_hostile_server.log"), "w+")
+    p = subprocess.Popen([SOCKKIT, "lab-server", "--port", "0", "--max-conns", "12000", "--handshake-timeout", "10s"],
+                         stdout=subprocess.PIPE, stderr=log, text=True)
+    line = p.stdout.readline()
+    port = int(line.strip().rsplit("/", 1)[1])
+    subprocess.Popen(["cat"], stdin=p.stdout, stdout=subprocess.DEVNULL)
+    try:
+        out = subprocess.run([LOAD, "hostile", "127.0.0.1:%d" % port, str(n)], capture_output=True, text=True, timeout=300).stdout
+        alive = p.poll() is None
+        with open("/proc/%d/status" % p.pid) as f:
+            hwm = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
+    finally:
+        p.kill(); p.wait()
+    log.seek(0)
+    lines = log.read().splitlines()
+    m = re.search(r"acknowledged (\d+) of (\d+)", out)
+    acked, good = int(m.group(1)), int(m.group(2))
+    closed = re.findall(r"hostile (\w+): (\d+) of (\d+) closed", out)
+    bad_closed = sum(int(c) for _, c, _ in closed)
+    bad_total = sum(int(t) for _, _, t in closed)
+    return acked, good, bad_closed, bad_total, alive, hwm, len(lines), out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -90,6 +115,12 @@ def main():
     n = 1000 if args.quick else 10000
     acked, hwm = hold(n)
     print("| P4 %d clients held at once | - | %d acknowledged, peak RSS %.1f MB | MB | - | 1 | all acked, <= 100 MB |" % (n, acked, hwm))
+    acked, good, bad_closed, bad_total, alive, hwm, logged, out = hostile(n)
+    print("| P4 %d at once, 20%% hostile | - | %d of %d good acknowledged; %d of %d hostile closed; %d log lines; server %s; peak RSS %.1f MB | MB | - | 1 | all good acked, <= 100 MB |" % (
+        n, acked, good, bad_closed, bad_total, logged, "alive" if alive else "DEAD", hwm))
+    sys.stdout.write("".join("    " + l + "\n" for l in out.splitlines()))
+    if acked != good or not alive or bad_closed != bad_total:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,12 @@
 //! welcome pickle, send a student dict, read the ack, close) for SECONDS; prints handshakes per second.
 //! `lab_load hold ADDR N`: N clients connect and read their welcome, all stay connected at once, then all
 //! send their dict and read the ack; prints how many were acknowledged.
+//! `lab_load hostile ADDR N`: as `hold`, but every fifth client is hostile, in turn: garbage bytes, a
+//! truncated pickle (half a dict, then its write side closed), an oversized message (a frame header that
+//! announces 1 GiB, then bytes), silence, or half a dict and then a reset. All stay connected at once; the
+//! good ones must all be acknowledged, and the server must have closed every hostile one that spoke
+//! (silent ones are closed by its --handshake-timeout, which the caller sets short). Prints one line per
+//! outcome.
 //!
 //! Clients close with SO_LINGER 0, so thousands of handshakes a second do not exhaust ephemeral ports in
 //! TIME_WAIT. Written in Rust on tokio so that the generator is not the bottleneck.
@@ -70,7 +76,8 @@ async fn handshake(addr: SocketAddr, dict: &[u8]) -> std::io::Result<()> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: lab_load rate ADDR CONCURRENCY SECONDS | lab_load hold ADDR N";
+    let usage =
+        "usage: lab_load rate ADDR CONCURRENCY SECONDS | lab_load hold ADDR N | lab_load hostile ADDR N";
     if args.len() < 4 {
         eprintln!("{usage}");
         std::process::exit(2);
@@ -140,9 +147,120 @@ fn main() {
             });
             println!("acknowledged {acked} of {n}");
         }
+        "hostile" => {
+            let n: usize = args[3].parse().unwrap();
+            rt.block_on(hostile(addr, n, &dict));
+        }
         _ => {
             eprintln!("{usage}");
             std::process::exit(2);
         }
     }
+}
+
+/// The five kinds of hostile client, in the order they are dealt out.
+const HOSTILE: [&str; 5] = ["garbage", "truncated", "oversized", "silent", "reset"];
+
+/// What a hostile client of kind `k` sends once every client is connected (`None`: nothing).
+fn hostile_bytes(k: usize, dict: &[u8]) -> Option<Vec<u8>> {
+    match HOSTILE[k] {
+        "garbage" => Some(b"GET / HTTP/1.1\r\nHost: lab\r\n\r\n\x00\xff\xfe".to_vec()),
+        "truncated" | "reset" => Some(dict[..dict.len() / 2].to_vec()),
+        "oversized" => {
+            // Protocol 4, FRAME of 1 GiB, then the start of a dict: the server must refuse on the header.
+            let mut v = vec![0x80, 0x04, 0x95];
+            v.extend_from_slice(&(1u64 << 30).to_le_bytes());
+            v.extend_from_slice(&[0x7d, 0x94, 0x28]);
+            v.extend(std::iter::repeat_n(b'A', 64 * 1024));
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
+/// Whether the server closed `s` (EOF or reset) within `within`.
+async fn closed_by_server(s: &mut TcpStream, within: Duration) -> bool {
+    let mut chunk = [0u8; 4096];
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, s.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+async fn hostile(addr: SocketAddr, n: usize, dict: &[u8]) {
+    let start = Instant::now();
+    let mut conns = Vec::with_capacity(n);
+    let mut buf = Vec::new();
+    for i in 0..n {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        read_pickle(&mut s, &mut buf).await.expect("welcome");
+        // Every fifth client is hostile; the kinds take turns.
+        let kind = (i % 5 == 4).then_some((i / 5) % HOSTILE.len());
+        conns.push((Some(s), kind));
+    }
+    println!("connected {n} in {:.2}s", start.elapsed().as_secs_f64());
+    // Hostile clients speak first, so the good ones are served while the bad input is in flight.
+    for (slot, kind) in conns.iter_mut() {
+        let Some(k) = *kind else { continue };
+        let Some(s) = slot.as_mut() else { continue };
+        if let Some(bytes) = hostile_bytes(k, dict) {
+            let _ = s.write_all(&bytes).await;
+        }
+        match HOSTILE[k] {
+            "truncated" => {
+                let _ = s.shutdown().await;
+            }
+            "reset" => {
+                let _ = socket2::SockRef::from(&*s).set_linger(Some(Duration::ZERO));
+                drop(slot.take()); // closing with linger 0 sends a reset mid-message
+            }
+            _ => {}
+        }
+    }
+    for (slot, kind) in conns.iter_mut() {
+        if let (Some(s), None) = (slot.as_mut(), *kind) {
+            s.write_all(dict).await.expect("send");
+        }
+    }
+    let (mut good, mut acked) = (0usize, 0usize);
+    let mut closed = [0usize; 5];
+    let mut total = [0usize; 5];
+    for (slot, kind) in conns.iter_mut() {
+        let Some(s) = slot.as_mut() else {
+            let k = kind.expect("only hostile clients are reset");
+            total[k] += 1;
+            closed[k] += 1;
+            continue;
+        };
+        match *kind {
+            None => {
+                good += 1;
+                let ok =
+                    tokio::time::timeout(Duration::from_secs(60), read_pickle(s, &mut buf)).await;
+                if matches!(ok, Ok(Ok(()))) && buf.ends_with(&[0x4b, 0x01, 0x2e]) {
+                    acked += 1;
+                }
+            }
+            Some(k) => {
+                total[k] += 1;
+                // Silent clients wait for the server's --handshake-timeout.
+                if closed_by_server(s, Duration::from_secs(90)).await {
+                    closed[k] += 1;
+                }
+            }
+        }
+    }
+    println!("acknowledged {acked} of {good} good clients");
+    for k in 0..HOSTILE.len() {
+        println!(
+            "hostile {}: {} of {} closed",
+            HOSTILE[k], closed[k], total[k]
+        );
+    }
+    println!("elapsed {:.2}s", start.elapsed().as_secs_f64());
 }
