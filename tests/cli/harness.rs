@@ -35,7 +35,8 @@ impl Captured {
             loop {
                 let n = pipe.read(&mut buf).unwrap_or(0);
                 let (lock, cv) = &*c.inner;
-                let mut g = lock.lock().unwrap();
+                // A test that panicked while waiting poisons the lock; keep reading regardless.
+                let mut g = lock.lock().unwrap_or_else(|e| e.into_inner());
                 if n == 0 {
                     g.1 = true;
                     cv.notify_all();

@@ -448,3 +448,36 @@ fn lab_server_bind_failure_is_clear() {
     assert!(err.contains("address already in use"), "{err}");
     let _ = std::io::stderr().flush();
 }
+
+#[test]
+fn lab_server_allow_and_deny_refuse_before_the_welcome() {
+    use std::io::Read;
+    let server = lab_server(&["--deny", "127.0.0.1/32", "--allow", "127.0.0.0/8,::1"]);
+    let port = server.stdout_listening_port();
+    // Denied: closed without a welcome.
+    let mut denied = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    denied
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    match denied.read(&mut buf) {
+        Ok(n) => assert_eq!(n, 0, "a denied client got {:?}", &buf[..n]),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset),
+    }
+    let log = server.stderr.wait_contains("refused by --allow/--deny");
+    assert!(log.starts_with("sockkit: 127.0.0.1:"), "{log}");
+    // Allowed (127.0.0.2 is in 127.0.0.0/8 and not denied): welcomed with its client id.
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.bind(&std::net::SocketAddr::from(([127, 0, 0, 2], 0)).into())
+        .unwrap();
+    sock.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())
+        .unwrap();
+    let mut allowed: std::net::TcpStream = sock.into();
+    allowed
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut welcome = [0u8; 29];
+    allowed.read_exact(&mut welcome).unwrap();
+    assert_eq!(&welcome[..3], b"\x80\x04\x95");
+    assert!(welcome.windows(8).any(|w| w == b"clientid"));
+}
