@@ -181,7 +181,7 @@ def main():
             target = ">= 1.3x" if peer == "nc" else (">= 1x" if peer == "socat" else "-")
             row("P1 bulk %s" % ("64M" if args.quick else "2G"), peer, stats(a), stats(b), "GB/s", runs, statistics.median(b) / statistics.median(a), target)
     if "P5" in only and "nc" in peers:
-        count = 300 if args.quick else 3000
+        count = 300 if args.quick else 20000
         n50, n99, s50, s99 = [], [], [], []
         for _ in range(runs):
             x = p5_once("nc", count); n50.append(x[0]); n99.append(x[1])
