@@ -266,3 +266,35 @@ fn lab_client_keeps_talking_with_interactive() {
     p.exp_eof().unwrap();
     assert_eq!(exit_code(&mut p), 0);
 }
+
+#[test]
+fn progress_shows_on_a_terminal_and_is_cleared() {
+    let server = Proc::sockkit_null(&["listen", "0"]);
+    let port = server.listening_port().to_string();
+    // Three megabytes, a little at a time, so that the meter ticks while they flow.
+    let writer = "import sys, time\nfor i in range(6):\n    sys.stdout.buffer.write(bytes(500000)); sys.stdout.flush(); time.sleep(0.25)";
+    let script = format!(
+        "python3 -c '{writer}' | {} connect --progress 127.0.0.1 {port}",
+        sockkit_path().display()
+    );
+    let mut cmd = Command::new("bash");
+    cmd.args(["-c", &script]).env("TERM", "xterm");
+    let mut p = spawn_command(cmd, Some(TIMEOUT.as_millis() as u64)).expect("start in a pty");
+    p.exp_regex(r"sent [0-9.]+ [kM]B \([0-9.]+ [kM]?B/s\)  received 0 B")
+        .unwrap();
+    // At the end the meter's line is erased, so nothing of it stays on the terminal.
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.ends_with("\r\x1b[2K"), "{rest:?}");
+    assert_eq!(exit_code(&mut p), 0);
+    server
+        .stdout
+        .wait_for("3,000,000 bytes", |b| b.len() == 3_000_000);
+
+    // Not a terminal: no meter, stderr stays clean.
+    let server = Proc::sockkit_null(&["listen", "0"]);
+    let port = server.listening_port().to_string();
+    let (code, _, err) = run_sockkit(&["connect", "--progress", "127.0.0.1", &port], b"data\n");
+    assert_eq!(code, Some(0));
+    assert!(!err.contains("sent"), "{err}");
+    server.stdout.wait_contains("data\n");
+}
