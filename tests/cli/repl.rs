@@ -298,3 +298,37 @@ fn progress_shows_on_a_terminal_and_is_cleared() {
     assert!(!err.contains("sent"), "{err}");
     server.stdout.wait_contains("data\n");
 }
+
+#[test]
+fn send_file_sends_every_byte_with_progress() {
+    let s = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.txt");
+    // Two megabytes: large enough for the progress line.
+    let mut body = vec![b'a'; 2 << 20];
+    body.extend_from_slice(b"THE END");
+    std::fs::write(&path, &body).unwrap();
+    let mut p = pty(&["connect", "127.0.0.1", &s.port], s.state.path());
+    p.exp_string("> ").unwrap();
+    s.peer.stdout.wait_contains("CONNECTED");
+    p.send_line("/send /nonexistent/file").unwrap();
+    p.exp_string("error: cannot open /nonexistent/file")
+        .unwrap();
+    p.send_line(&format!("/send {}", path.display())).unwrap();
+    p.exp_regex(r"sent [0-9.]+ [kM]B of 2\.1 MB").unwrap();
+    p.exp_string(&format!("sent {} (2.1 MB)", path.display()))
+        .unwrap();
+    s.peer.stdout.wait_contains("THE END'");
+    // Every byte arrived, in order: the peer's reprs add up to the file.
+    let got: usize = s
+        .peer
+        .stdout
+        .text()
+        .lines()
+        .filter_map(|l| l.strip_prefix("GOT b'"))
+        .map(|l| l.trim_end_matches('\'').len())
+        .sum();
+    assert_eq!(got, body.len());
+    p.send_line("/quit").unwrap();
+    p.exp_eof().unwrap();
+}
