@@ -204,6 +204,29 @@ fn empty_input_both_ways() {
     both_ways(0, 0);
 }
 
+/// Bulk stdin is left to gather in the pipe for a moment before it is sent: each piece must still
+/// arrive while stdin stays open, and a piece followed at once by end of input must arrive whole.
+#[test]
+fn bulk_pieces_arrive_while_stdin_stays_open() {
+    const PIECE: usize = 40_000;
+    let data = random_bytes(6 * PIECE, 3);
+    let mut server = Proc::sockkit(&["listen", "127.0.0.1", "0"]);
+    let port = server.listening_port().to_string();
+    let mut client = Proc::sockkit(&["connect", "127.0.0.1", &port]);
+    for (i, piece) in data[..5 * PIECE].chunks(PIECE).enumerate() {
+        client.write(piece);
+        let got = server.stdout.wait_len((i + 1) * PIECE);
+        assert!(got == data[..(i + 1) * PIECE], "piece {i} arrived wrong");
+    }
+    client.write(&data[5 * PIECE..]);
+    client.close_stdin();
+    let (code, got, err) = server.finish();
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "bytes differ");
+    assert_eq!(client.wait().code(), Some(0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // listen: many clients, echo, broker, chat, limits
 
