@@ -39,6 +39,11 @@ def port_from_stderr(proc):
     return int(m.group(1))
 
 
+def check_byte(got, want):
+    if got != want:
+        raise RuntimeError("broker handshake: expected %r, got %r" % (want, got))
+
+
 def random_file(path, mib, seed):
     """Deterministic pseudo-random bytes (Python's generator, seeded)."""
     import random
@@ -111,11 +116,14 @@ def transfer(mib, runs):
     for _ in range(runs):
         srv = subprocess.Popen([SOCKKIT, "listen", "--broker", "127.0.0.1", "0"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         port = port_from_stderr(srv)
-        # Both clients are connected before either sends: each hears exactly what the other sends.
-        a = socket.create_connection(("127.0.0.1", port))
-        b = socket.create_connection(("127.0.0.1", port))
-        a.sendall(b"x"); b.recv(1)  # a is registered once b hears it ...
-        b.sendall(b"y"); a.recv(1)  # ... and b once a hears it
+        # Both clients are registered before either sends its file: each hears exactly what the other
+        # sends. The listener accepts in connection order and registers a client before reading it, so
+        # once a hears b's byte both are in; a's byte then reaches b. (a speaking first could race b's
+        # accept: the broker sends to the clients it has, and b might not be one yet.)
+        a = socket.create_connection(("127.0.0.1", port), timeout=60)
+        b = socket.create_connection(("127.0.0.1", port), timeout=60)
+        b.sendall(b"y"); check_byte(a.recv(1), b"y")
+        a.sendall(b"x"); check_byte(b.recv(1), b"x")
         got_a, got_b, stop, peaks = [], [], threading.Event(), {}
 
         def send(sock, path):
@@ -156,7 +164,7 @@ def slow(mib):
     """A reader that takes its time: sockkit must not buffer the whole stream in memory."""
     srv = subprocess.Popen([SOCKKIT, "listen", "127.0.0.1", "0"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     port = port_from_stderr(srv)
-    s = socket.create_connection(("127.0.0.1", port))
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
     data = os.urandom(1 << 20)
     stop, peaks = threading.Event(), {}
     watcher = threading.Thread(target=peak_watch, args=([srv.pid], stop, peaks))
@@ -176,7 +184,7 @@ def slow(mib):
             break
         got += len(b)
         time.sleep(0.002)  # the slow reader: about 30 MB/s at most
-    t.join(); srv.wait(); stop.set(); watcher.join()
+    t.join(); srv.wait(timeout=60); stop.set(); watcher.join()
     peak = peaks.get(srv.pid, 0)
     check(got == mib << 20 and peak < 64, "slow reader: %d MiB delivered whole, sockkit peak RSS %.1f MB (bound 64 MB)" % (mib, peak))
 
@@ -194,7 +202,7 @@ def leaks(cycles):
 
         def cycle(n):
             for i in range(n):
-                c = socket.create_connection(("127.0.0.1", port))
+                c = socket.create_connection(("127.0.0.1", port), timeout=30)
                 if name == "lab-server":
                     c.recv(64)
                     if i % 3 == 0:
