@@ -204,21 +204,33 @@ fn empty_input_both_ways() {
     both_ways(0, 0);
 }
 
-/// Bulk stdin is left to gather in the pipe for a moment before it is sent: each piece must still
-/// arrive while stdin stays open, and a piece followed at once by end of input must arrive whole.
+/// Bulk stdin is left to gather in the pipe for a moment before it is sent, in pieces of at most
+/// 64 KiB: each piece written must still arrive while stdin stays open (sizes in the gathering range,
+/// and bigger than one piece); then writes that come while a piece gathers, and end of input right
+/// after them, must all arrive whole and in order.
 #[test]
 fn bulk_pieces_arrive_while_stdin_stays_open() {
-    const PIECE: usize = 40_000;
-    let data = random_bytes(6 * PIECE, 3);
+    const SIZES: [usize; 5] = [20_000, 100_000, 40_000, 20_000, 70_000];
+    const BURST: usize = 100 * 20_000;
+    let data = random_bytes(SIZES.iter().sum::<usize>() + BURST, 3);
     let mut server = Proc::sockkit(&["listen", "127.0.0.1", "0"]);
     let port = server.listening_port().to_string();
     let mut client = Proc::sockkit(&["connect", "127.0.0.1", &port]);
-    for (i, piece) in data[..5 * PIECE].chunks(PIECE).enumerate() {
-        client.write(piece);
-        let got = server.stdout.wait_len((i + 1) * PIECE);
-        assert!(got == data[..(i + 1) * PIECE], "piece {i} arrived wrong");
+    let mut end = 0;
+    for (i, size) in SIZES[..5].iter().enumerate() {
+        client.write(&data[end..end + size]);
+        end += size;
+        let got = server.stdout.wait_len(end);
+        assert!(got == data[..end], "piece {i} arrived wrong");
     }
-    client.write(&data[5 * PIECE..]);
+    // Writes 25 µs apart: a few land while the piece before them gathers (50 µs).
+    for burst in data[end..].chunks(20_000) {
+        client.write(burst);
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_micros(25) {
+            std::hint::spin_loop();
+        }
+    }
     client.close_stdin();
     let (code, got, err) = server.finish();
     assert_eq!(code, Some(0), "{err}");
