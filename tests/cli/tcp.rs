@@ -312,6 +312,34 @@ fn echo_serves_the_tutorial_client() {
     assert_eq!(out, b"Hello, world");
 }
 
+/// With stdout on /dev/null, received data is dropped before the stdout thread (nothing would show):
+/// the echo, the byte counts and the exit status must be as with any other stdout.
+#[test]
+fn echo_server_with_stdout_on_dev_null_echoes_and_counts_everything() {
+    let sockkit = sockkit_path();
+    let script = format!("exec '{}' \"$@\" >/dev/null", sockkit.display());
+    for extra in [&["-k"][..], &[][..]] {
+        let mut args = vec!["-c", &script, "sh", "listen", "--echo", "-v"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["127.0.0.1", "0"]);
+        let mut server = Proc::start("sh", &args, std::process::Stdio::null());
+        let port = server.listening_port();
+        let data = random_bytes(100_000, 7);
+        let mut c = connect_to(port);
+        c.write_all(&data).unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        assert!(read_all(&mut c) == data, "echo differs ({extra:?})");
+        drop(c);
+        if extra.is_empty() {
+            let (code, _, err) = server.finish();
+            assert_eq!(code, Some(0), "{err}");
+            assert!(err.contains("received 100.0 KB"), "{err}");
+        } else {
+            server.stderr.wait_contains("left: received 100.0 KB");
+        }
+    }
+}
+
 #[test]
 fn echo_with_keep_open_serves_many_at_once() {
     let server = Proc::sockkit_null(&["listen", "-k", "--echo", "0"]);
