@@ -225,7 +225,7 @@ pub async fn relay(
             return std::future::pending::<Result<End>>().await;
         }
         if cfg.splice_stdout {
-            if let Err(e) = crate::splice::socket_to_stdout(&reader, &received, touch).await {
+            if let Err(e) = crate::splice::socket_to_stdout(&mut reader, &received, touch).await {
                 return Err(anyhow!("connection lost: {}", describe_io(&e)));
             }
             if cfg.verbose {

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
-use tokio::io::{AsyncWriteExt, Interest};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 /// Bytes asked for per splice call, and the size our pipes are enlarged to.
@@ -280,8 +280,14 @@ fn read_nowait(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Moves the socket's data to stdout until the peer closes; counts bytes into `received`.
+///
+/// Bulk data is spliced through a pipe of our own. When stdout is a pipe, small pieces (a message,
+/// a reply) instead go through a buffer: `recv`, then a write that cannot block (`pwritev2` with
+/// `RWF_NOWAIT`). A short `recv` shows the socket is drained, where a splice needs one more call that
+/// fails to learn it: two system calls per message instead of three. A full buffer switches to
+/// splicing until a splice comes back small.
 pub async fn socket_to_stdout(
-    reader: &OwnedReadHalf,
+    reader: &mut OwnedReadHalf,
     received: &AtomicU64,
     touch: impl Fn(),
 ) -> io::Result<()> {
@@ -303,17 +309,65 @@ pub async fn socket_to_stdout(
         None
     };
     let sock = reader.as_ref().as_raw_fd();
+    let mut buf = vec![0u8; if out_is_pipe { PIECE } else { 0 }];
+    let mut splicing = !out_is_pipe;
+    let mut nowait = true;
     loop {
-        let n = reader
-            .as_ref()
-            .async_io(Interest::READABLE, || splice(sock, pw.as_raw_fd(), CHUNK))
-            .await?;
-        if n == 0 {
-            return Ok(());
-        }
-        received.fetch_add(n as u64, Ordering::Relaxed);
-        touch();
-        let mut left = n;
+        let mut left = if splicing {
+            let n = reader
+                .as_ref()
+                .async_io(Interest::READABLE, || splice(sock, pw.as_raw_fd(), CHUNK))
+                .await?;
+            if n == 0 {
+                return Ok(());
+            }
+            received.fetch_add(n as u64, Ordering::Relaxed);
+            touch();
+            splicing = !out_is_pipe || n >= PIECE;
+            n
+        } else {
+            // tokio clears the socket's readiness after a short read: no failing call to learn it.
+            let n = reader.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            received.fetch_add(n as u64, Ordering::Relaxed);
+            touch();
+            splicing = n == buf.len();
+            let written = if nowait {
+                match write_nowait(1, &buf[..n]) {
+                    Ok(w) => w,
+                    Err(e) if would_block(&e) => 0,
+                    Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+                        nowait = false;
+                        0
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+                    Err(e) => return Err(e),
+                }
+            } else {
+                0
+            };
+            // What stdout did not take now goes into our pipe (empty here, and at least as big as
+            // the buffer), to be spliced out below as stdout drains.
+            let rest = &buf[written..n];
+            let mut stashed = 0;
+            while stashed < rest.len() {
+                // SAFETY: writes from our own buffer, no more than its length, into our own pipe.
+                let m = unsafe {
+                    libc::write(
+                        pw.as_raw_fd(),
+                        rest[stashed..].as_ptr().cast(),
+                        rest.len() - stashed,
+                    )
+                };
+                if m <= 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                stashed += m as usize;
+            }
+            stashed
+        };
         while left > 0 {
             let guard = match &stdout {
                 Some(out) => Some(out.writable().await?),
@@ -332,6 +386,28 @@ pub async fn socket_to_stdout(
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// A write that never blocks, even to a blocking pipe and without touching its file status flags:
+/// `pwritev2(RWF_NOWAIT)`. Returns how much was written (possibly less than asked); `WouldBlock` when
+/// the pipe is full; `Unsupported` on kernels that do not take the flag for pipes.
+fn write_nowait(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    let iov = libc::iovec {
+        iov_base: buf.as_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: one iovec over our own buffer, only read from; offset -1 writes at the current position.
+    let n = unsafe { libc::pwritev2(fd, &iov, 1, -1, libc::RWF_NOWAIT) };
+    if n >= 0 {
+        return Ok(n as usize);
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) | Some(libc::EINVAL) => {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+        _ => Err(e),
     }
 }
 

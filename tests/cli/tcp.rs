@@ -239,6 +239,63 @@ fn bulk_pieces_arrive_while_stdin_stays_open() {
     assert_eq!(client.wait().code(), Some(0));
 }
 
+/// A stdout pipe that nobody reads for a while must still get every byte, in order: small messages
+/// (passed on through a buffer, and held in a pipe of sockkit's own when stdout is full) and bulk
+/// (spliced), one after the other.
+#[test]
+fn stalled_stdout_pipe_gets_every_byte_in_order() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut child = std::process::Command::new(sockkit_path())
+        .args(["connect", "127.0.0.1", &port])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The wait below for stdout's end has no timeout of its own: a watchdog kills a hung child.
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let pid = child.id().to_string();
+    let watchdog = thread::spawn(move || {
+        if finished.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid])
+                .status();
+        }
+    });
+    let (mut conn, _) = listener.accept().unwrap();
+    let small = random_bytes(400_000, 11);
+    let bulk = random_bytes(3 << 20, 12);
+    let (told, stalled) = std::sync::mpsc::channel();
+    let sender = {
+        let (small, bulk) = (small.clone(), bulk.clone());
+        thread::spawn(move || {
+            for piece in small.chunks(1000) {
+                conn.write_all(piece).unwrap();
+            }
+            let _ = told.send(());
+            conn.write_all(&bulk).unwrap();
+            for piece in small.chunks(700) {
+                conn.write_all(piece).unwrap();
+            }
+        })
+    };
+    // Nobody reads stdout until the small messages are all sent (or, should the buffers between
+    // us be too small to hold them, for a bounded while).
+    let _ = stalled.recv_timeout(Duration::from_secs(10));
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let _ = done.send(());
+    watchdog.join().unwrap();
+    sender.join().unwrap();
+    let mut want = small.clone();
+    want.extend_from_slice(&bulk);
+    want.extend_from_slice(&small);
+    assert_eq!(out.len(), want.len());
+    assert!(out == want, "bytes differ");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // listen: many clients, echo, broker, chat, limits
 
