@@ -267,6 +267,12 @@ fn read_nowait(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     };
     // SAFETY: one iovec over our own buffer; offset -1 reads at the current position, as a pipe needs.
     let n = unsafe { libc::preadv2(fd, &iov, 1, -1, libc::RWF_NOWAIT) };
+    nowait_result(n)
+}
+
+/// The result of a `preadv2` / `pwritev2` with `RWF_NOWAIT`: the kernel's refusals of the flag
+/// become `Unsupported`, so callers can fall back once and for all.
+fn nowait_result(n: isize) -> io::Result<usize> {
     if n >= 0 {
         return Ok(n as usize);
     }
@@ -298,6 +304,7 @@ pub async fn socket_to_stdout(
     }
     // SAFETY: fresh descriptors from pipe2.
     let (pr, pw) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let pw = std::fs::File::from(pw);
     // SAFETY: F_SETPIPE_SZ only resizes our own pipe; failure just keeps the default size.
     unsafe {
         libc::fcntl(pw.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK as libc::c_int);
@@ -313,26 +320,25 @@ pub async fn socket_to_stdout(
     let mut splicing = !out_is_pipe;
     let mut nowait = true;
     loop {
-        let mut left = if splicing {
-            let n = reader
+        let n = if splicing {
+            reader
                 .as_ref()
                 .async_io(Interest::READABLE, || splice(sock, pw.as_raw_fd(), CHUNK))
-                .await?;
-            if n == 0 {
-                return Ok(());
-            }
-            received.fetch_add(n as u64, Ordering::Relaxed);
-            touch();
-            splicing = !out_is_pipe || n >= PIECE;
-            n
+                .await?
         } else {
             // tokio clears the socket's readiness after a short read: no failing call to learn it.
-            let n = reader.read(&mut buf).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            received.fetch_add(n as u64, Ordering::Relaxed);
-            touch();
+            reader.read(&mut buf).await?
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        received.fetch_add(n as u64, Ordering::Relaxed);
+        touch();
+        // Bytes waiting in our pipe for stdout.
+        let mut left = n;
+        if splicing {
+            splicing = !out_is_pipe || n >= PIECE;
+        } else {
             splicing = n == buf.len();
             let written = if nowait {
                 match write_nowait(1, &buf[..n]) {
@@ -350,24 +356,9 @@ pub async fn socket_to_stdout(
             };
             // What stdout did not take now goes into our pipe (empty here, and at least as big as
             // the buffer), to be spliced out below as stdout drains.
-            let rest = &buf[written..n];
-            let mut stashed = 0;
-            while stashed < rest.len() {
-                // SAFETY: writes from our own buffer, no more than its length, into our own pipe.
-                let m = unsafe {
-                    libc::write(
-                        pw.as_raw_fd(),
-                        rest[stashed..].as_ptr().cast(),
-                        rest.len() - stashed,
-                    )
-                };
-                if m <= 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                stashed += m as usize;
-            }
-            stashed
-        };
+            std::io::Write::write_all(&mut &pw, &buf[written..n])?;
+            left = n - written;
+        }
         while left > 0 {
             let guard = match &stdout {
                 Some(out) => Some(out.writable().await?),
@@ -399,16 +390,7 @@ fn write_nowait(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     };
     // SAFETY: one iovec over our own buffer, only read from; offset -1 writes at the current position.
     let n = unsafe { libc::pwritev2(fd, &iov, 1, -1, libc::RWF_NOWAIT) };
-    if n >= 0 {
-        return Ok(n as usize);
-    }
-    let e = io::Error::last_os_error();
-    match e.raw_os_error() {
-        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) | Some(libc::EINVAL) => {
-            Err(io::ErrorKind::Unsupported.into())
-        }
-        _ => Err(e),
-    }
+    nowait_result(n)
 }
 
 #[cfg(test)]
