@@ -5,6 +5,7 @@
 //! - [`cmd`]: one module per subcommand, each turning its arguments into a config and running it;
 //! - [`net`]: every resolve, bind, connect and socket option;
 //! - [`relay`]: the bidirectional copy between a connection and stdin/stdout, with half-close;
+//!   [`poll_relay`] does the same as a poll(2) loop when the bytes need no looking at;
 //! - [`input`]: the stdin pump; [`send`]: how input lines become messages (raw, hex, pickle);
 //! - [`output`]: the one owner of stdout; [`render`]: the display modes (raw, hex, pickle);
 //! - [`pickle`]: the safe pickle scanner, decoder, Python repr and Python-literal parser;
@@ -22,6 +23,7 @@ pub mod lab;
 pub mod net;
 pub mod output;
 pub mod pickle;
+pub mod poll_relay;
 pub mod relay;
 pub mod render;
 pub mod repl;

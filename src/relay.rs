@@ -109,6 +109,24 @@ pub async fn relay(
     label: StreamLabel,
     cfg: &RelayConfig,
 ) -> Result<Summary> {
+    let show_progress = cfg.progress && std::io::stderr().is_terminal();
+    if cfg.splice_stdout
+        && !cfg.send_only
+        && !show_progress
+        && (cfg.splice_stdin || input.is_none())
+    {
+        // Nothing to look at, nothing to show: a poll(2) loop on a thread of its own does the same
+        // for less (see poll_relay). This thread keeps handling signals meanwhile.
+        let stream = reader
+            .reunite(writer)
+            .map_err(|_| anyhow!("internal error: the halves of two connections"))?
+            .into_std()?;
+        let (has_input, cfg) = (cfg.splice_stdin, cfg.clone());
+        return crate::poll_relay::on_thread("relay", move || {
+            crate::poll_relay::relay(stream, has_input, &cfg)
+        })
+        .await;
+    }
     let start = Instant::now();
     let sent = AtomicU64::new(0);
     let received = AtomicU64::new(0);
@@ -286,7 +304,6 @@ pub async fn relay(
         }
     };
 
-    let show_progress = cfg.progress && std::io::stderr().is_terminal();
     let progress = async {
         if !show_progress {
             return std::future::pending::<Result<End>>().await;

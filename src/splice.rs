@@ -26,19 +26,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 /// Bytes asked for per splice call, and the size our pipes are enlarged to.
-const CHUNK: usize = 1 << 20;
+pub(crate) const CHUNK: usize = 1 << 20;
 
 /// Bytes read from stdin, and so sent, at most at a time. Measured on a 2-core AMD EPYC VM (Linux
 /// 6.18), 2 GB from `head` through listen/connect: 0.73 GB/s with 1 MiB pieces, 0.72 with 256 KiB,
 /// 1.13 with 64 or 96 KiB, 0.88 with 32 KiB (nc: 0.77). With big pieces the copy out of the pipe took
 /// three times the CPU and `head` spun on the pipe's lock while we held it.
-const PIECE: usize = 64 << 10;
+pub(crate) const PIECE: usize = 64 << 10;
 
 /// A stdin read at least this big is bulk input (a file or a program piped in), not a typed message.
-const BULK: usize = 16 << 10;
+pub(crate) const BULK: usize = 16 << 10;
 
 /// How long bulk input is left to gather in the pipe before it is sent.
-const GATHER: Duration = Duration::from_micros(50);
+pub(crate) const GATHER: Duration = Duration::from_micros(50);
 
 fn file_type(fd: RawFd) -> Option<libc::mode_t> {
     // SAFETY: fstat fills the struct we pass.
@@ -172,7 +172,7 @@ pub async fn stdin_to_socket(
 /// Reads what stdin holds without blocking: `None` when it is empty (try again when epoll says so),
 /// `Some(0)` at its end. Uses `preadv2(RWF_NOWAIT)`, or poll(2) then read(2) on kernels without it
 /// (what nc does), remembered in `nowait`.
-fn read_ready(buf: &mut [u8], nowait: &mut bool) -> io::Result<Option<usize>> {
+pub(crate) fn read_ready(buf: &mut [u8], nowait: &mut bool) -> io::Result<Option<usize>> {
     if *nowait {
         match read_nowait(0, buf) {
             Ok(n) => return Ok(Some(n)),
@@ -193,7 +193,7 @@ fn read_ready(buf: &mut [u8], nowait: &mut bool) -> io::Result<Option<usize>> {
     Ok(Some(n as usize))
 }
 
-fn would_block(e: &io::Error) -> bool {
+pub(crate) fn would_block(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
@@ -285,96 +285,168 @@ fn nowait_result(n: isize) -> io::Result<usize> {
     }
 }
 
-/// Moves the socket's data to stdout until the peer closes; counts bytes into `received`.
+/// The way from the socket to stdout (a pipe, a regular file or /dev/null), shared by the async relay
+/// ([`socket_to_stdout`]) and the poll(2) loop (`crate::poll_relay`); they differ only in how they wait.
 ///
 /// Bulk data is spliced through a pipe of our own. When stdout is a pipe, small pieces (a message,
 /// a reply) instead go through a buffer: `recv`, then a write that cannot block (`pwritev2` with
 /// `RWF_NOWAIT`). A short `recv` shows the socket is drained, where a splice needs one more call that
 /// fails to learn it: two system calls per message instead of three. A full buffer switches to
-/// splicing until a splice comes back small.
+/// splicing until a splice comes back small. Whatever stdout does not take at once waits in our
+/// pipe; the socket is not read again until it has gone, so memory stays bounded.
+pub(crate) struct Down {
+    pr: OwnedFd,
+    pw: std::fs::File,
+    out_is_pipe: bool,
+    buf: Vec<u8>,
+    splicing: bool,
+    nowait: bool,
+    /// Bytes waiting in our pipe for stdout.
+    left: usize,
+}
+
+impl Down {
+    pub(crate) fn new() -> io::Result<Down> {
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: pipe2 fills two descriptors we then own.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fresh descriptors from pipe2.
+        let (pr, pw) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let pw = std::fs::File::from(pw);
+        // SAFETY: F_SETPIPE_SZ only resizes our own pipe; failure just keeps the default size.
+        unsafe {
+            libc::fcntl(pw.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK as libc::c_int);
+        }
+        let out_is_pipe = file_type(1) == Some(libc::S_IFIFO);
+        Ok(Down {
+            pr,
+            pw,
+            out_is_pipe,
+            buf: vec![0u8; if out_is_pipe { PIECE } else { 0 }],
+            splicing: !out_is_pipe,
+            nowait: true,
+            left: 0,
+        })
+    }
+
+    /// Whether stdout is a pipe (the only kind that can refuse a write for now).
+    pub(crate) fn out_is_pipe(&self) -> bool {
+        self.out_is_pipe
+    }
+
+    /// Whether bytes still wait for stdout (read nothing more from the socket until they have gone).
+    pub(crate) fn pending(&self) -> bool {
+        self.left > 0
+    }
+
+    /// Whether the next read from the socket is a splice (else a `recv` into [`Down::buf`]).
+    pub(crate) fn splicing(&self) -> bool {
+        self.splicing
+    }
+
+    /// The buffer to `recv` into when not splicing.
+    pub(crate) fn buf(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    /// Splices what the socket holds into our pipe: the byte count, 0 at its end, or `WouldBlock`.
+    pub(crate) fn splice_from(&mut self, sock: RawFd) -> io::Result<usize> {
+        let n = splice(sock, self.pw.as_raw_fd(), CHUNK)?;
+        self.left = n;
+        self.splicing = !self.out_is_pipe || n >= PIECE;
+        Ok(n)
+    }
+
+    /// Passes on the first `n` bytes of the buffer (just received): straight to stdout if it takes
+    /// them now, the rest into our pipe.
+    pub(crate) fn received(&mut self, n: usize) -> io::Result<()> {
+        self.splicing = n == self.buf.len();
+        let written = if self.nowait {
+            match write_nowait(1, &self.buf[..n]) {
+                Ok(w) => w,
+                Err(e) if would_block(&e) => 0,
+                Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+                    self.nowait = false;
+                    0
+                }
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => stdout_closed(),
+                Err(e) => return Err(e),
+            }
+        } else {
+            0
+        };
+        // What stdout did not take now goes into our pipe (empty here, and at least as big as the
+        // buffer), to be spliced out as stdout drains.
+        std::io::Write::write_all(&mut &self.pw, &self.buf[written..n])?;
+        self.left = n - written;
+        Ok(())
+    }
+
+    /// Moves what waits in our pipe to stdout: `Ok(true)` once all has gone, `Ok(false)` when stdout
+    /// is full (wait until it is writable).
+    pub(crate) fn drain(&mut self) -> io::Result<bool> {
+        while self.left > 0 {
+            match splice(self.pr.as_raw_fd(), 1, self.left) {
+                Ok(m) => self.left -= m,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => stdout_closed(),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// stdout was closed by its reader (`| head`): a normal end, whatever else is going on.
+fn stdout_closed() -> ! {
+    std::process::exit(0)
+}
+
+/// Moves the socket's data to stdout until the peer closes; counts bytes into `received`.
 pub async fn socket_to_stdout(
     reader: &mut OwnedReadHalf,
     received: &AtomicU64,
     touch: impl Fn(),
 ) -> io::Result<()> {
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: pipe2 fills two descriptors we then own.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fresh descriptors from pipe2.
-    let (pr, pw) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    let pw = std::fs::File::from(pw);
-    // SAFETY: F_SETPIPE_SZ only resizes our own pipe; failure just keeps the default size.
-    unsafe {
-        libc::fcntl(pw.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK as libc::c_int);
-    }
-    let out_is_pipe = file_type(1) == Some(libc::S_IFIFO);
-    let stdout = if out_is_pipe {
+    let mut down = Down::new()?;
+    let stdout = if down.out_is_pipe() {
         Some(dup_async(1)?)
     } else {
         None
     };
     let sock = reader.as_ref().as_raw_fd();
-    let mut buf = vec![0u8; if out_is_pipe { PIECE } else { 0 }];
-    let mut splicing = !out_is_pipe;
-    let mut nowait = true;
     loop {
-        let n = if splicing {
+        let n = if down.splicing() {
             reader
                 .as_ref()
-                .async_io(Interest::READABLE, || splice(sock, pw.as_raw_fd(), CHUNK))
+                .async_io(Interest::READABLE, || down.splice_from(sock))
                 .await?
         } else {
             // tokio clears the socket's readiness after a short read: no failing call to learn it.
-            reader.read(&mut buf).await?
+            let n = reader.read(down.buf()).await?;
+            if n > 0 {
+                down.received(n)?;
+            }
+            n
         };
         if n == 0 {
             return Ok(());
         }
         received.fetch_add(n as u64, Ordering::Relaxed);
         touch();
-        // Bytes waiting in our pipe for stdout.
-        let mut left = n;
-        if splicing {
-            splicing = !out_is_pipe || n >= PIECE;
-        } else {
-            splicing = n == buf.len();
-            let written = if nowait {
-                match write_nowait(1, &buf[..n]) {
-                    Ok(w) => w,
-                    Err(e) if would_block(&e) => 0,
-                    Err(e) if e.kind() == io::ErrorKind::Unsupported => {
-                        nowait = false;
-                        0
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
-                    Err(e) => return Err(e),
-                }
-            } else {
-                0
-            };
-            // What stdout did not take now goes into our pipe (empty here, and at least as big as
-            // the buffer), to be spliced out below as stdout drains.
-            std::io::Write::write_all(&mut &pw, &buf[written..n])?;
-            left = n - written;
-        }
-        while left > 0 {
+        loop {
             let guard = match &stdout {
                 Some(out) => Some(out.writable().await?),
                 None => None,
             };
-            match splice(pr.as_raw_fd(), 1, left) {
-                Ok(m) => left -= m,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => match guard {
-                    Some(mut g) => g.clear_ready(),
-                    None => tokio::task::yield_now().await,
-                },
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                    // stdout closed (`| head`): a normal end.
-                    std::process::exit(0);
-                }
-                Err(e) => return Err(e),
+            if down.drain()? {
+                break;
+            }
+            match guard {
+                Some(mut g) => g.clear_ready(),
+                None => tokio::task::yield_now().await,
             }
         }
     }

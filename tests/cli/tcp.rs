@@ -45,9 +45,30 @@ fn read_exact(stream: &mut TcpStream, len: usize) -> Vec<u8> {
 
 // ---------------------------------------------------------------------------------------------
 // End-of-stream rules
+//
+// Raw bytes from a stdin pipe to a stdout pipe go through the poll(2) relay; with `-C` stdin is read by
+// the input thread and the async relay moves the data. The end-of-stream tests run both (their data
+// has no newline, so `-C` changes no byte).
+
+/// The two relays: `[]` for the poll(2) loop, `["-C"]` for the async relay.
+const RELAYS: [&[&str]; 2] = [&[], &["-C"]];
+
+/// `connect` with `extra` flags before `args`.
+fn connect_args<'a>(extra: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["connect"];
+    all.extend_from_slice(extra);
+    all.extend_from_slice(args);
+    all
+}
 
 #[test]
 fn reply_after_our_eof_is_printed() {
+    for extra in RELAYS {
+        reply_after_our_eof_is_printed_with(extra);
+    }
+}
+
+fn reply_after_our_eof_is_printed_with(extra: &[&str]) {
     // The server reads until our EOF, waits, then answers: the answer must not be lost.
     let mut server = py_server(
         "data = b''\n\
@@ -57,26 +78,35 @@ fn reply_after_our_eof_is_printed() {
          c.close()",
     );
     let port = server.stdout_port().to_string();
-    let (code, out, err) = run_sockkit(&["connect", "127.0.0.1", &port], b"hello");
-    assert_eq!(code, Some(0), "stderr: {err}");
-    assert_eq!(out, b"late reply to hello");
+    let (code, out, err) = run_sockkit(&connect_args(extra, &["127.0.0.1", &port]), b"hello");
+    assert_eq!(code, Some(0), "{extra:?} stderr: {err}");
+    assert_eq!(out, b"late reply to hello", "{extra:?}");
     assert_eq!(err, "");
     server.wait();
 }
 
 #[test]
 fn peer_close_ends_connect_even_with_stdin_open() {
-    let _server = py_server("c.sendall(b'bye\\n')\nc.close()\ntime.sleep(30)");
-    let port = _server.stdout_port().to_string();
-    let mut client = Proc::sockkit(&["connect", "127.0.0.1", &port]);
-    // stdin stays open (a terminal would): sockkit must still exit when the server closes.
-    let status = client.wait();
-    assert_eq!(status.code(), Some(0), "stderr: {}", client.stderr.text());
-    assert_eq!(client.stdout.wait_eof(), b"bye\n");
+    for extra in RELAYS {
+        let _server = py_server("c.sendall(b'bye\\n')\nc.close()\ntime.sleep(30)");
+        let port = _server.stdout_port().to_string();
+        let mut client = Proc::sockkit(&connect_args(extra, &["127.0.0.1", &port]));
+        // stdin stays open (a terminal would): sockkit must still exit when the server closes.
+        let status = client.wait();
+        let err = client.stderr.text();
+        assert_eq!(status.code(), Some(0), "{extra:?} stderr: {err}");
+        assert_eq!(client.stdout.wait_eof(), b"bye\n", "{extra:?}");
+    }
 }
 
 #[test]
 fn no_shutdown_keeps_write_side_open() {
+    for extra in RELAYS {
+        no_shutdown_keeps_write_side_open_with(extra);
+    }
+}
+
+fn no_shutdown_keeps_write_side_open_with(extra: &[&str]) {
     // The server tells us whether it saw EOF within half a second of our data.
     let script = "data = c.recv(100)\n\
          c.settimeout(0.5)\n\
@@ -85,39 +115,51 @@ fn no_shutdown_keeps_write_side_open() {
          c.close()";
     let mut server = py_server(script);
     let port = server.stdout_port().to_string();
-    let (code, out, err) = run_sockkit(&["connect", "--no-shutdown", "127.0.0.1", &port], b"hi");
-    assert_eq!(code, Some(0), "stderr: {err}");
-    assert_eq!(String::from_utf8_lossy(&out), "still open");
+    let args = connect_args(extra, &["--no-shutdown", "127.0.0.1", &port]);
+    let (code, out, err) = run_sockkit(&args, b"hi");
+    assert_eq!(code, Some(0), "{extra:?} stderr: {err}");
+    assert_eq!(String::from_utf8_lossy(&out), "still open", "{extra:?}");
     server.wait();
 
     let mut server = py_server(script);
     let port = server.stdout_port().to_string();
-    let (code, out, _) = run_sockkit(&["connect", "127.0.0.1", &port], b"hi");
+    let (code, out, _) = run_sockkit(&connect_args(extra, &["127.0.0.1", &port]), b"hi");
     assert_eq!(code, Some(0));
-    assert_eq!(String::from_utf8_lossy(&out), "saw eof");
+    assert_eq!(String::from_utf8_lossy(&out), "saw eof", "{extra:?}");
     server.wait();
 }
 
 #[test]
 fn quit_after_eof_stops_waiting_for_a_silent_server() {
-    // This server never answers and never closes.
-    let _server = py_server("time.sleep(60)");
-    let port = _server.stdout_port().to_string();
-    let started = Instant::now();
-    let (code, out, err) = run_sockkit(&["connect", "-q", "300ms", "127.0.0.1", &port], b"x");
-    assert_eq!(code, Some(0), "stderr: {err}");
-    assert!(out.is_empty());
-    assert!(started.elapsed() < TIMEOUT);
+    for extra in RELAYS {
+        // This server never answers and never closes.
+        let _server = py_server("time.sleep(60)");
+        let port = _server.stdout_port().to_string();
+        let started = Instant::now();
+        let args = connect_args(extra, &["-q", "300ms", "127.0.0.1", &port]);
+        let (code, out, err) = run_sockkit(&args, b"x");
+        assert_eq!(code, Some(0), "{extra:?} stderr: {err}");
+        assert!(out.is_empty());
+        assert!(started.elapsed() >= Duration::from_millis(300), "{extra:?}");
+        assert!(started.elapsed() < TIMEOUT);
+    }
 }
 
 #[test]
 fn idle_timeout_closes_a_silent_connection() {
-    let _server = py_server("time.sleep(60)");
-    let port = _server.stdout_port().to_string();
-    let mut client = Proc::sockkit(&["connect", "-i", "300ms", "127.0.0.1", &port]);
-    let (code, _, err) = client.finish();
-    assert_eq!(code, Some(1));
-    assert!(err.contains("idle timeout"), "stderr: {err}");
+    for extra in RELAYS {
+        let _server = py_server("time.sleep(60)");
+        let port = _server.stdout_port().to_string();
+        let started = Instant::now();
+        let mut client = Proc::sockkit(&connect_args(extra, &["-i", "300ms", "127.0.0.1", &port]));
+        let (code, _, err) = client.finish();
+        assert_eq!(code, Some(1), "{extra:?}");
+        assert!(
+            err.contains("no data for 300ms (idle timeout)"),
+            "{extra:?} stderr: {err}"
+        );
+        assert!(started.elapsed() >= Duration::from_millis(300), "{extra:?}");
+    }
 }
 
 #[test]
@@ -207,21 +249,28 @@ fn empty_input_both_ways() {
 /// Bulk stdin is left to gather in the pipe for a moment before it is sent, in pieces of at most
 /// 64 KiB: each piece written must still arrive while stdin stays open (sizes in the gathering range,
 /// and bigger than one piece); then writes that come while a piece gathers, and end of input right
-/// after them, must all arrive whole and in order.
+/// after them, must all arrive whole and in order. Through the poll(2) relay, and through the async
+/// one (a hex dump on stdout sends the socket's side through the renderer).
 #[test]
 fn bulk_pieces_arrive_while_stdin_stays_open() {
+    for extra in [&[][..], &["--mode", "hex"][..]] {
+        bulk_pieces_arrive_with(extra);
+    }
+}
+
+fn bulk_pieces_arrive_with(extra: &[&str]) {
     const SIZES: [usize; 5] = [20_000, 100_000, 40_000, 20_000, 70_000];
     const BURST: usize = 100 * 20_000;
     let data = random_bytes(SIZES.iter().sum::<usize>() + BURST, 3);
     let mut server = Proc::sockkit(&["listen", "127.0.0.1", "0"]);
     let port = server.listening_port().to_string();
-    let mut client = Proc::sockkit(&["connect", "127.0.0.1", &port]);
+    let mut client = Proc::sockkit(&connect_args(extra, &["127.0.0.1", &port]));
     let mut end = 0;
     for (i, size) in SIZES[..5].iter().enumerate() {
         client.write(&data[end..end + size]);
         end += size;
         let got = server.stdout.wait_len(end);
-        assert!(got == data[..end], "piece {i} arrived wrong");
+        assert!(got == data[..end], "{extra:?}: piece {i} arrived wrong");
     }
     // Writes 25 µs apart: a few land while the piece before them gathers (50 µs).
     for burst in data[end..].chunks(20_000) {
@@ -234,21 +283,27 @@ fn bulk_pieces_arrive_while_stdin_stays_open() {
     client.close_stdin();
     let (code, got, err) = server.finish();
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(got.len(), data.len());
-    assert!(got == data, "bytes differ");
+    assert_eq!(got.len(), data.len(), "{extra:?}");
+    assert!(got == data, "{extra:?}: bytes differ");
     assert_eq!(client.wait().code(), Some(0));
 }
 
 /// A stdout pipe that nobody reads for a while must still get every byte, in order: small messages
 /// (passed on through a buffer, and held in a pipe of sockkit's own when stdout is full) and bulk
-/// (spliced), one after the other.
+/// (spliced), one after the other. With stdin from /dev/null (the async relay) and from a pipe that
+/// stays open (the poll(2) relay, which then ends a second after the server closes).
 #[test]
 fn stalled_stdout_pipe_gets_every_byte_in_order() {
+    stalled_stdout_with(std::process::Stdio::null());
+    stalled_stdout_with(std::process::Stdio::piped());
+}
+
+fn stalled_stdout_with(stdin: std::process::Stdio) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
     let mut child = std::process::Command::new(sockkit_path())
         .args(["connect", "127.0.0.1", &port])
-        .stdin(std::process::Stdio::null())
+        .stdin(stdin)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
