@@ -140,7 +140,7 @@ impl Output {
 }
 
 /// Whether stdout is /dev/null (the same character device), where written bytes go nowhere.
-fn stdout_is_dev_null() -> bool {
+pub(crate) fn stdout_is_dev_null() -> bool {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     // SAFETY: fd 1 stays open for the life of the process; ManuallyDrop keeps us from closing it.
     let stdout = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
@@ -191,7 +191,7 @@ fn writer_loop(
 }
 
 /// stdout is gone: a broken pipe is a normal end; anything else is reported.
-fn stdout_failed(err: &io::Error) -> ! {
+pub(crate) fn stdout_failed(err: &io::Error) -> ! {
     if err.kind() == io::ErrorKind::BrokenPipe {
         std::process::exit(0);
     }

@@ -11,16 +11,21 @@
 //! side is [`Down`], shared with the async relay; stdin is read in pieces of at most [`PIECE`] and bulk
 //! input is left [`GATHER`] to gather, as there (see `crate::splice`). Both directions are bounded: a
 //! side whose destination is full is not read until it drains.
+//!
+//! [`echo`] is the one-client echo server's loop in the same spirit: blocking `recv`, `send` back,
+//! copy to stdout; two system calls a message where the async one needs three and a wake-up of the
+//! runtime.
 
 use std::io::{self, Read, Write};
+use std::mem::ManuallyDrop;
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 
 use crate::error::describe_io;
-use crate::relay::{End, RelayConfig, Summary, PEER_CLOSED_GRACE};
+use crate::relay::{End, RelayConfig, Summary, PEER_CLOSED_GRACE, READ_SIZE};
 use crate::splice::{read_ready, Down, BULK, CHUNK, GATHER, PIECE};
 
 /// How long, at the end, what is still on its way to stdout may take to get there.
@@ -55,6 +60,58 @@ pub async fn on_thread<T: Send + 'static>(
         })?;
     rx.await
         .unwrap_or_else(|_| Err(anyhow!("internal error: the {name} thread failed")))
+}
+
+/// Echoes what one client sends back to it, and copies it to stdout (a pipe, a file or /dev/null,
+/// which gets nothing), until the client closes; then half-closes. `idle_timeout` limits the wait for
+/// each read. Blocks the calling thread; a client that does not read its echo, or a stdout nobody
+/// reads, slows the loop down rather than making memory grow.
+pub fn echo(stream: TcpStream, idle_timeout: Option<Duration>) -> Result<Summary> {
+    let start = Instant::now();
+    stream.set_nonblocking(false)?;
+    // SO_RCVTIMEO cannot say zero (that means no limit): the shortest it can is 1 µs.
+    stream.set_read_timeout(idle_timeout.map(|d| d.max(Duration::from_micros(1))))?;
+    let to_stdout = !crate::output::stdout_is_dev_null();
+    // SAFETY: fd 1 stays open for the life of the process; ManuallyDrop keeps us from closing it.
+    let mut stdout = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+    let mut buf = vec![0u8; READ_SIZE];
+    let mut received = 0u64;
+    let result = loop {
+        let n = match (&stream).read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) && idle_timeout.is_some() =>
+            {
+                break Err(anyhow!(
+                    "closed after {} without data (idle timeout)",
+                    humantime::format_duration(idle_timeout.unwrap_or_default())
+                ));
+            }
+            Err(e) => break Err(anyhow!("connection lost: {}", describe_io(&e))),
+        };
+        received += n as u64;
+        if let Err(e) = (&stream).write_all(&buf[..n]) {
+            break Err(anyhow!("could not echo: {}", describe_io(&e)));
+        }
+        if to_stdout {
+            if let Err(e) = stdout.write_all(&buf[..n]) {
+                crate::output::stdout_failed(&e);
+            }
+        }
+    };
+    let _ = stream.shutdown(Shutdown::Write);
+    result?;
+    Ok(Summary {
+        sent: received,
+        received,
+        elapsed: start.elapsed(),
+        end: End::PeerClosed,
+    })
 }
 
 struct Relay<'a> {

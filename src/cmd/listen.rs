@@ -45,6 +45,9 @@ struct Config {
     access: Access,
     role: Role,
     relay: RelayConfig,
+    /// The one-client echo server with raw bytes to a stdout that is no terminal: a plain loop on a
+    /// thread of its own (see poll_relay::echo).
+    fast_echo: bool,
     input: Option<InputOpts>,
     verbose: bool,
     repl: Option<(ReplArgs, SendArgs)>,
@@ -85,6 +88,10 @@ impl Config {
             && !args.send_only
             && args.display.mode() == DisplayMode::Raw
             && crate::splice::stdout_spliceable();
+        let fast_echo = role == Role::Echo
+            && !keep_open
+            && args.display.mode() == DisplayMode::Raw
+            && crate::splice::stdout_spliceable();
         let input = (reads_stdin && !splice_stdin).then_some(InputOpts {
             mode: args.send.send,
             pickle_protocol: args.send.pickle_protocol,
@@ -115,6 +122,7 @@ impl Config {
                 splice_stdin,
                 splice_stdout,
             },
+            fast_echo,
             input,
             verbose: args.verbose,
         })
@@ -211,6 +219,12 @@ async fn serve_one(listener: TcpListener, cfg: Config, out: Output) -> Result<Ex
 
 /// Echoes one client's bytes back to it (and prints them) until it closes.
 async fn echo_one(stream: TcpStream, out: &Output, cfg: &Config) -> Result<relay::Summary> {
+    if cfg.fast_echo {
+        let stream = stream.into_std()?;
+        let idle = cfg.relay.idle_timeout;
+        return crate::poll_relay::on_thread("echo", move || crate::poll_relay::echo(stream, idle))
+            .await;
+    }
     // One task reads and writes back directly: no queue between them, the lowest latency.
     let start = Instant::now();
     let (mut reader, mut writer) = stream.into_split();

@@ -402,9 +402,17 @@ fn listen_is_dual_stack() {
     }
 }
 
+/// The echo server, with raw output (its own loop on a thread) and with a hex dump (the async one).
 #[test]
 fn echo_serves_the_tutorial_client() {
-    let mut server = Proc::sockkit_null(&["listen", "--echo", "127.0.0.1", "0"]);
+    echo_serves_the_tutorial_client_with(&[]);
+    echo_serves_the_tutorial_client_with(&["--mode", "hex"]);
+}
+
+fn echo_serves_the_tutorial_client_with(extra: &[&str]) {
+    let mut args = vec!["listen", "--echo", "127.0.0.1", "0"];
+    args.extend_from_slice(extra);
+    let mut server = Proc::sockkit_null(&args);
     let port = server.listening_port().to_string();
     // The tutorial's echo client (PROTOCOL.md section 2).
     let mut client = Proc::python(
@@ -421,7 +429,38 @@ fn echo_serves_the_tutorial_client() {
     assert_eq!(String::from_utf8_lossy(&out), "Received b'Hello, world'\n");
     let (code, out, _) = server.finish();
     assert_eq!(code, Some(0));
-    assert_eq!(out, b"Hello, world");
+    if extra.is_empty() {
+        assert_eq!(out, b"Hello, world");
+    } else {
+        let dump = String::from_utf8_lossy(&out);
+        assert!(
+            dump.contains("48 65 6c 6c") && dump.contains("|Hello, world|"),
+            "{dump}"
+        );
+    }
+}
+
+/// A one-client echo server with `-i` closes a client that stays silent, with a clear message.
+#[test]
+fn echo_idle_timeout_closes_a_silent_client() {
+    for extra in [&[][..], &["--mode", "hex"][..]] {
+        let mut args = vec!["listen", "--echo", "-i", "300ms", "127.0.0.1", "0"];
+        args.extend_from_slice(extra);
+        let mut server = Proc::sockkit_null(&args);
+        let mut c = connect_to(server.listening_port());
+        c.write_all(b"ping").unwrap();
+        assert_eq!(read_exact(&mut c, 4), b"ping", "{extra:?}");
+        let started = Instant::now();
+        // The server closes (after its half-close, the read sees the end).
+        assert_eq!(read_all(&mut c), b"", "{extra:?}");
+        assert!(started.elapsed() >= Duration::from_millis(250), "{extra:?}");
+        let (code, _, err) = server.finish();
+        assert_eq!(code, Some(1), "{extra:?}");
+        assert!(
+            err.contains("closed after 300ms without data (idle timeout)"),
+            "{extra:?} stderr: {err}"
+        );
+    }
 }
 
 /// With stdout on /dev/null, received data is dropped before the stdout thread (nothing would show):
