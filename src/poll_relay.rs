@@ -340,9 +340,12 @@ impl<'a> Relay<'a> {
     fn send_failed(&mut self, e: io::Error) -> Result<Option<End>> {
         if self.down_done {
             // The peer closed completely: nothing more can be delivered.
+            if self.cfg.verbose {
+                eprintln!("sockkit: the peer closed; dropping the rest of stdin");
+            }
             return Ok(Some(End::PeerClosed));
         }
-        // The peer is gone for writing; whatever it still sends is still read.
+        // The peer is gone for writing; whatever it still sends is still read, and its end is ours.
         if self.cfg.verbose {
             eprintln!(
                 "sockkit: could not send: {} (still reading)",

@@ -2,13 +2,14 @@
 //!
 //! - stdin EOF: half-close (shutdown of our write side) unless `no_shutdown`, then keep printing until
 //!   the peer closes; with `quit_after_eof`, stop that long after EOF anyway.
-//! - peer EOF: stop at once when stdin is a terminal, has ended, or is not read; when stdin is a pipe or
+//! - peer EOF: stop at once when stdin is a terminal, has ended, is not read, or sending has failed; when stdin is a pipe or
 //!   file still delivering data, keep sending it (the peer may only have half-closed, as in a transfer
 //!   both ways at once) and stop when it ends or stays quiet for [`PEER_CLOSED_GRACE`]. No lingering
 //!   in CLOSE_WAIT.
 //! - `idle_timeout`: stop with an error when no byte moved either way for that long.
 //!
-//! Generic over the read and write halves so it can be tested with in-memory pipes.
+//! When nothing needs to see the bytes (raw both ways, stdin a pipe or not read, stdout no terminal),
+//! [`relay`] hands the connection to [`crate::poll_relay`], which keeps these rules in a poll(2) loop.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -140,6 +141,29 @@ pub async fn relay(
     let peer_closed_signal = Notify::new();
     let stdin_is_terminal = std::io::stdin().is_terminal();
 
+    // Sending failed: the end if the peer has closed (nothing more can be delivered) or only sending
+    // was asked for. Otherwise whatever the peer still sends is read by `down`, which ends the relay
+    // when the peer closes, as after stdin's end.
+    let send_failed = |e: &std::io::Error| -> Option<Result<End>> {
+        if peer_closed.load(Ordering::Acquire) {
+            if cfg.verbose {
+                eprintln!("sockkit: the peer closed; dropping the rest of stdin");
+            }
+            return Some(Ok(End::PeerClosed));
+        }
+        if cfg.send_only {
+            return Some(Err(anyhow!("could not send: {}", describe_io(e))));
+        }
+        if cfg.verbose {
+            eprintln!(
+                "sockkit: could not send: {} (still reading)",
+                describe_io(e)
+            );
+        }
+        stdin_done.store(true, Ordering::Release);
+        None
+    };
+
     let up = async {
         if cfg.splice_stdin {
             let spliced = crate::splice::stdin_to_socket(&mut writer, &sent, touch);
@@ -157,14 +181,8 @@ pub async fn relay(
             tokio::select! {
                 r = spliced => {
                     if let Err(e) = r {
-                        if peer_closed.load(Ordering::Acquire) {
-                            return Ok(End::PeerClosed);
-                        }
-                        if cfg.send_only {
-                            return Err(anyhow!("could not send: {}", describe_io(&e)));
-                        }
-                        if cfg.verbose {
-                            eprintln!("sockkit: could not send: {} (still reading)", describe_io(&e));
+                        if let Some(end) = send_failed(&e) {
+                            return end;
                         }
                         return std::future::pending().await;
                     }
@@ -191,22 +209,8 @@ pub async fn relay(
                 };
                 let Some(chunk) = next else { break };
                 if let Err(e) = writer.write_all(&chunk).await {
-                    if peer_closed.load(Ordering::Acquire) {
-                        // The peer closed completely: nothing more can be delivered.
-                        if cfg.verbose {
-                            eprintln!("sockkit: the peer closed; dropping the rest of stdin");
-                        }
-                        return Ok(End::PeerClosed);
-                    }
-                    if cfg.send_only {
-                        return Err(anyhow!("could not send: {}", describe_io(&e)));
-                    }
-                    // The peer is gone for writing; whatever it still sends is read by `down`.
-                    if cfg.verbose {
-                        eprintln!(
-                            "sockkit: could not send: {} (still reading)",
-                            describe_io(&e)
-                        );
+                    if let Some(end) = send_failed(&e) {
+                        return end;
                     }
                     return std::future::pending().await;
                 }

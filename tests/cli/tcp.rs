@@ -99,6 +99,33 @@ fn peer_close_ends_connect_even_with_stdin_open() {
     }
 }
 
+/// A server that closes without reading resets the connection while stdin keeps coming: sockkit must
+/// end (0, or 1 when the reset is seen as a lost connection), never keep waiting. Whether the send or
+/// the receive sees the reset first is a race inside the relay, so each relay is tried five times.
+#[test]
+fn server_that_resets_while_stdin_keeps_coming_ends_connect() {
+    for extra in RELAYS.iter().flat_map(|r| [r; 5]) {
+        let _server = py_server("time.sleep(0.2)\nc.close()\ntime.sleep(30)");
+        let port = _server.stdout_port().to_string();
+        let mut client = Proc::sockkit(&connect_args(extra, &["-v", "127.0.0.1", &port]));
+        let mut stdin = client.stdin.take().unwrap();
+        let feeder = thread::spawn(move || {
+            let chunk = vec![b'y'; 64 << 10];
+            while stdin.write_all(&chunk).is_ok() {}
+        });
+        let Some(status) = client.wait_timeout(TIMEOUT) else {
+            panic!("{extra:?}: still running; stderr: {}", client.stderr.text());
+        };
+        let err = String::from_utf8_lossy(&client.stderr.wait_eof()).into_owned();
+        feeder.join().unwrap();
+        match status.code() {
+            Some(0) => assert!(err.contains("could not send: connection reset"), "{err}"),
+            Some(1) => assert!(err.contains("connection lost: connection reset"), "{err}"),
+            other => panic!("{extra:?}: exit {other:?}; stderr: {err}"),
+        }
+    }
+}
+
 #[test]
 fn no_shutdown_keeps_write_side_open() {
     for extra in RELAYS {
