@@ -19,6 +19,8 @@ macro_rules! eos_help {
   --no-shutdown keeps the write side open; -q SECS quits that long after stdin ends.
   When the peer closes, sockkit flushes stdout and exits, even if stdin is still open (at once for a
   terminal; a pipe still delivering data is sent until it ends or stays quiet for 1s).
+  If the peer resets the connection before taking all of stdin, what it sent is still printed,
+  then sockkit exits 1 (\"could not send: connection reset by peer\").
 
 Exit status:
   0 success, 1 network or I/O failure (or bad input data), 2 usage error, 130 interrupted (Ctrl-C),

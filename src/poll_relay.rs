@@ -38,11 +38,15 @@ pub fn relay(stream: TcpStream, has_input: bool, cfg: &RelayConfig) -> Result<Su
     let end = relay.run();
     // Whatever the end, what was received reaches stdout if stdout lets it within a bound.
     relay.flush_stdout();
+    let end = end?;
+    if let Some(e) = &relay.send_error {
+        return Err(anyhow!("could not send: {}", describe_io(e)));
+    }
     Ok(Summary {
         sent: relay.sent,
         received: relay.received,
         elapsed: relay.start.elapsed(),
-        end: end?,
+        end,
     })
 }
 
@@ -140,6 +144,8 @@ struct Relay<'a> {
     last_activity: Instant,
     sent: u64,
     received: u64,
+    /// Why sending failed, if it did: the relay's result in the end.
+    send_error: Option<io::Error>,
 }
 
 impl<'a> Relay<'a> {
@@ -170,6 +176,7 @@ impl<'a> Relay<'a> {
             last_activity: start,
             sent: 0,
             received: 0,
+            send_error: None,
         })
     }
 
@@ -352,6 +359,7 @@ impl<'a> Relay<'a> {
                 describe_io(&e)
             );
         }
+        self.send_error = Some(e);
         self.reading = false;
         self.eof_pending = false;
         self.up_off = 0;

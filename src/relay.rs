@@ -7,6 +7,8 @@
 //!   both ways at once) and stop when it ends or stays quiet for [`PEER_CLOSED_GRACE`]. No lingering
 //!   in CLOSE_WAIT.
 //! - `idle_timeout`: stop with an error when no byte moved either way for that long.
+//! - a failed send (the peer reset the connection): stop reading stdin, keep printing what the peer
+//!   still sends until it closes, then fail with the send's error; what stdin had was not delivered.
 //!
 //! When nothing needs to see the bytes (raw both ways, stdin a pipe or not read, stdout no terminal),
 //! [`relay`] hands the connection to [`crate::poll_relay`], which keeps these rules in a poll(2) loop.
@@ -143,7 +145,8 @@ pub async fn relay(
 
     // Sending failed: the end if the peer has closed (nothing more can be delivered) or only sending
     // was asked for. Otherwise whatever the peer still sends is read by `down`, which ends the relay
-    // when the peer closes, as after stdin's end.
+    // when the peer closes, as after stdin's end; the relay then fails with this error.
+    let send_error = std::sync::OnceLock::new();
     let send_failed = |e: &std::io::Error| -> Option<Result<End>> {
         if peer_closed.load(Ordering::Acquire) {
             if cfg.verbose {
@@ -160,6 +163,7 @@ pub async fn relay(
                 describe_io(e)
             );
         }
+        let _ = send_error.set(describe_io(e));
         stdin_done.store(true, Ordering::Release);
         None
     };
@@ -341,6 +345,9 @@ pub async fn relay(
         eprint!("\r\x1b[2K");
     }
     let end = end?;
+    if let Some(e) = send_error.get() {
+        return Err(anyhow!("could not send: {e}"));
+    }
     Ok(Summary {
         sent: sent.load(Ordering::Relaxed),
         received: received.load(Ordering::Relaxed),
