@@ -2,10 +2,10 @@
 //!
 //! - stdin EOF: half-close (shutdown of our write side) unless `no_shutdown`, then keep printing until
 //!   the peer closes; with `quit_after_eof`, stop that long after EOF anyway.
-//! - peer EOF: stop at once when stdin is a terminal, has ended, is not read, or sending has failed; when stdin is a pipe or
-//!   file still delivering data, keep sending it (the peer may only have half-closed, as in a transfer
-//!   both ways at once) and stop when it ends or stays quiet for [`PEER_CLOSED_GRACE`]. No lingering
-//!   in CLOSE_WAIT.
+//! - peer EOF: stop at once when stdin is a terminal, has ended, is not read, or sending has failed;
+//!   when stdin is a pipe or file still delivering data, keep sending it (the peer may only have
+//!   half-closed, as in a transfer both ways at once) and stop when it ends or stays quiet for
+//!   [`PEER_CLOSED_GRACE`]. No lingering in CLOSE_WAIT.
 //! - `idle_timeout`: stop with an error when no byte moved either way for that long.
 //! - a failed send (the peer reset the connection): stop reading stdin, keep printing what the peer
 //!   still sends until it closes, then fail with the send's error; what stdin had was not delivered.
