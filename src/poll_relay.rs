@@ -245,7 +245,11 @@ impl<'a> Relay<'a> {
 
     /// The earliest time something is due, if anything is.
     fn next_deadline(&self) -> Option<Instant> {
-        let idle = self.cfg.idle_timeout.map(|d| self.last_activity + d);
+        // A limit too far away for an Instant never comes.
+        let idle = self
+            .cfg
+            .idle_timeout
+            .and_then(|d| self.last_activity.checked_add(d));
         let grace = self.grace_from.map(|t| t + PEER_CLOSED_GRACE);
         [self.gather_until, self.quit_at, idle, grace]
             .into_iter()
@@ -264,7 +268,11 @@ impl<'a> Relay<'a> {
             return Ok(Some(End::QuitAfterEof));
         }
         if let Some(limit) = self.cfg.idle_timeout {
-            if now >= self.last_activity + limit {
+            if self
+                .last_activity
+                .checked_add(limit)
+                .is_some_and(|t| now >= t)
+            {
                 return Err(anyhow!(
                     "no data for {} (idle timeout)",
                     humantime::format_duration(limit)
@@ -381,7 +389,7 @@ impl<'a> Relay<'a> {
             return Ok(Some(End::PeerClosed));
         }
         if let Some(d) = self.cfg.quit_after_eof {
-            self.quit_at = Some(Instant::now() + d);
+            self.quit_at = Instant::now().checked_add(d);
         }
         Ok(None)
     }
