@@ -532,14 +532,25 @@ pub struct GenerateArgs {
 /// Parses `500ms`, `3s`, `2m`, `1h`, `1m30s`, or a bare number of seconds (`5`, `0.5`).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    if let Ok(secs) = text.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).map_err(|_| {
+    let d = if let Ok(secs) = text.parse::<f64>() {
+        Duration::try_from_secs_f64(secs).map_err(|_| {
             format!("invalid duration '{text}': expected a number of seconds >= 0 or a value like 500ms, 3s, 2m")
-        });
+        })?
+    } else {
+        humantime::parse_duration(text)
+            .map_err(|e| format!("invalid duration '{text}': {e} (examples: 500ms, 3s, 2m)"))?
+    };
+    // Deadlines are the time now plus the duration: keep that sum representable.
+    if d > MAX_DURATION {
+        return Err(format!(
+            "invalid duration '{text}': longer than 100 years (leave the option out for no limit)"
+        ));
     }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("invalid duration '{text}': {e} (examples: 500ms, 3s, 2m)"))
+    Ok(d)
 }
+
+/// The longest duration any option takes: 100 years (of 365.25 days, as humantime counts `100y`).
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 31_557_600);
 
 #[cfg(test)]
 mod tests {
@@ -562,5 +573,11 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("").is_err());
         assert!(parse_duration("nan").is_err());
+        assert_eq!(parse_duration("100y").map(|_| ()), Ok(()));
+        assert!(parse_duration("1e30").is_err());
+        for huge in ["101y", "18000000000000000000s", "3200000000"] {
+            let err = parse_duration(huge).unwrap_err();
+            assert!(err.contains("longer than 100 years"), "{huge}: {err}");
+        }
     }
 }

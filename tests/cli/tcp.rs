@@ -752,6 +752,17 @@ fn usage_errors_exit_2() {
     let (code, _, err) = run_sockkit(&["connect", "-w", "soon", "127.0.0.1", "80"], b"");
     assert_eq!(code, Some(2));
     assert!(err.contains("invalid duration 'soon'"), "{err}");
+    // A deadline this far away cannot be represented: a usage error, not a crash.
+    for (cmd, flag) in [
+        ("connect", "--retry"),
+        ("connect", "-i"),
+        ("udp-send", "--wait"),
+    ] {
+        let (code, _, err) =
+            run_sockkit(&[cmd, flag, "18000000000000000000s", "127.0.0.1", "9"], b"");
+        assert_eq!(code, Some(2), "{cmd} {flag}: {err}");
+        assert!(err.contains("longer than 100 years"), "{cmd} {flag}: {err}");
+    }
     let (code, _, err) = run_sockkit(&["connect", "-n", "localhost", "80"], b"");
     assert_eq!(code, Some(2));
     assert!(err.contains("-n"), "{err}");
