@@ -9,8 +9,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(d) = sockkit::cli::parse_duration(text) {
-        // Whatever parses is a real, finite duration.
-        let _ = d.as_secs_f64();
+        // Whatever parses can be a deadline: now plus it is representable.
+        assert!(d <= sockkit::cli::MAX_DURATION);
+        assert!(std::time::Instant::now().checked_add(d).is_some());
     }
     let words: Vec<String> = text.split(' ').map(String::from).collect();
     if let Ok(ports) = sockkit::cmd::connect::parse_port_list(&words) {
