@@ -53,12 +53,21 @@ pub fn stdin_spliceable() -> bool {
     file_type(0) == Some(libc::S_IFIFO)
 }
 
-/// Whether stdout is a pipe, a regular file or a non-terminal character device (/dev/null).
+/// Whether stdout is a pipe, a regular file or a non-terminal character device (/dev/null), and
+/// splice(2) may write to it: the kernel refuses (EINVAL) a file or device opened for appending, as
+/// the shell's `>>` does, so such a stdout takes the ordinary path.
 pub fn stdout_spliceable() -> bool {
     // SAFETY: isatty only inspects the descriptor.
     let tty = unsafe { libc::isatty(1) } == 1;
-    matches!(file_type(1), Some(libc::S_IFIFO) | Some(libc::S_IFREG))
-        || (file_type(1) == Some(libc::S_IFCHR) && !tty)
+    let kind = file_type(1);
+    // SAFETY: F_GETFL only reads the descriptor's status flags.
+    let append = unsafe { libc::fcntl(1, libc::F_GETFL) } & libc::O_APPEND != 0;
+    match kind {
+        Some(libc::S_IFIFO) => true,
+        Some(libc::S_IFREG) => !append,
+        Some(libc::S_IFCHR) => !tty && !append,
+        _ => false,
+    }
 }
 
 fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {

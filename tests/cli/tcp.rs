@@ -857,6 +857,52 @@ fn closed_stdout_is_a_quiet_end() {
     let _ = w.join();
 }
 
+/// `>> file` (stdout opened for appending, which splice(2) refuses) keeps what the file had and gets
+/// everything: with stdin a pipe (the poll(2) relay), with stdin /dev/null (the async relay), and from
+/// the echo server.
+#[test]
+fn stdout_appended_with_shell_redirection_gets_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, source) = (dir.path().join("log"), dir.path().join("data"));
+    std::fs::write(&file, b"before\n").unwrap();
+    let data = random_bytes(300_000, 21);
+    std::fs::write(&source, &data).unwrap();
+    let mut want = b"before\n".to_vec();
+    let sender = format!(
+        "c.sendall(open({:?}, 'rb').read())\nc.close()",
+        source.display().to_string()
+    );
+    for (before, after) in [("printf '' | ", ""), ("", " < /dev/null")] {
+        let server = py_server(&sender);
+        let port = server.stdout_port().to_string();
+        let script = format!(
+            "{before}'{}' connect 127.0.0.1 {port}{after} >> '{}'",
+            sockkit_path().display(),
+            file.display()
+        );
+        let (code, _, err) =
+            Proc::start("sh", &["-c", &script], std::process::Stdio::null()).finish();
+        assert_eq!(code, Some(0), "{script}: {err}");
+        want.extend_from_slice(&data);
+    }
+    let script = format!(
+        "exec '{}' listen --echo 127.0.0.1 0 >> '{}'",
+        sockkit_path().display(),
+        file.display()
+    );
+    let mut echo = Proc::start("sh", &["-c", &script], std::process::Stdio::null());
+    let mut c = connect_to(echo.listening_port());
+    c.write_all(&data).unwrap();
+    c.shutdown(Shutdown::Write).unwrap();
+    assert!(read_all(&mut c) == data, "echo differs");
+    let (code, _, err) = echo.finish();
+    assert_eq!(code, Some(0), "{err}");
+    want.extend_from_slice(&data);
+    let got = std::fs::read(&file).unwrap();
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "the file differs");
+}
+
 #[test]
 fn allow_and_deny_lists() {
     let server = Proc::sockkit_null(&["listen", "-k", "--allow", "127.0.0.2/32,::1", "0"]);
