@@ -26,7 +26,7 @@ use anyhow::{anyhow, Result};
 
 use crate::error::describe_io;
 use crate::relay::{End, RelayConfig, Summary, PEER_CLOSED_GRACE, READ_SIZE};
-use crate::splice::{read_ready, Down, BULK, CHUNK, GATHER, PIECE};
+use crate::splice::{lost, read_ready, stdout_error, Down, BULK, CHUNK, GATHER, PIECE};
 
 /// How long, at the end, what is still on its way to stdout may take to get there.
 const FINAL_FLUSH: Duration = Duration::from_secs(2);
@@ -408,7 +408,7 @@ impl<'a> Relay<'a> {
         let n = match got {
             Ok(n) => n,
             Err(e) if crate::splice::would_block(&e) => return Ok(None),
-            Err(e) => return Err(anyhow!("connection lost: {}", describe_io(&e))),
+            Err(e) => return Err(lost(&e)),
         };
         if n == 0 {
             self.down_done = true;
@@ -457,10 +457,6 @@ impl<'a> Relay<'a> {
 
 fn stdin_error(e: &io::Error) -> anyhow::Error {
     anyhow!("could not read stdin: {}", describe_io(e))
-}
-
-fn stdout_error(e: &io::Error) -> anyhow::Error {
-    anyhow!("could not write to stdout: {}", describe_io(e))
 }
 
 /// Waits until one of `fds` is ready or `timeout` passes (`None`: no limit). A signal is a wake-up

@@ -251,9 +251,7 @@ pub async fn relay(
             return std::future::pending::<Result<End>>().await;
         }
         if cfg.splice_stdout {
-            if let Err(e) = crate::splice::socket_to_stdout(&mut reader, &received, touch).await {
-                return Err(anyhow!("connection lost: {}", describe_io(&e)));
-            }
+            crate::splice::socket_to_stdout(&mut reader, &received, touch).await?;
             if cfg.verbose {
                 eprintln!("sockkit: peer closed its write side");
             }

@@ -16,7 +16,8 @@
 //! epoll (tokio's `AsyncFd` on a duplicate of the descriptor), so stdin and stdout keep their file status
 //! flags: nothing here sets O_NONBLOCK on a shared descriptor; `SPLICE_F_NONBLOCK` applies to our pipe.
 
-use std::io;
+use std::io::{self, Read, Write};
+use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -304,7 +305,7 @@ fn nowait_result(n: isize) -> io::Result<usize> {
 /// splicing until a splice comes back small. Whatever stdout does not take at once waits in our
 /// pipe; the socket is not read again until it has gone, so memory stays bounded.
 pub(crate) struct Down {
-    pr: OwnedFd,
+    pr: std::fs::File,
     pw: std::fs::File,
     out_is_pipe: bool,
     buf: Vec<u8>,
@@ -312,6 +313,9 @@ pub(crate) struct Down {
     nowait: bool,
     /// Bytes waiting in our pipe for stdout.
     left: usize,
+    /// stdout refused splice(2) (a device or file system without it): our pipe is read and stdout
+    /// written instead, through this buffer.
+    copy: Option<Vec<u8>>,
 }
 
 impl Down {
@@ -323,7 +327,7 @@ impl Down {
         }
         // SAFETY: fresh descriptors from pipe2.
         let (pr, pw) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        let pw = std::fs::File::from(pw);
+        let (pr, pw) = (std::fs::File::from(pr), std::fs::File::from(pw));
         // SAFETY: F_SETPIPE_SZ only resizes our own pipe; failure just keeps the default size.
         unsafe {
             libc::fcntl(pw.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK as libc::c_int);
@@ -337,6 +341,7 @@ impl Down {
             splicing: !out_is_pipe,
             nowait: true,
             left: 0,
+            copy: None,
         })
     }
 
@@ -397,15 +402,50 @@ impl Down {
     /// is full (wait until it is writable).
     pub(crate) fn drain(&mut self) -> io::Result<bool> {
         while self.left > 0 {
+            if let Some(copy) = &mut self.copy {
+                let n = self.left.min(copy.len());
+                (&self.pr).read_exact(&mut copy[..n])?;
+                self.left -= n;
+                let mut stdout = ManuallyDrop::new(stdout_file());
+                match stdout.write_all(&copy[..n]) {
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => stdout_closed(),
+                    r => r?,
+                }
+                continue;
+            }
             match splice(self.pr.as_raw_fd(), 1, self.left) {
                 Ok(m) => self.left -= m,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => stdout_closed(),
+                // No splice(2) into this stdout: copy, so a real error (ENOSPC from /dev/full)
+                // shows as itself.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    self.copy = Some(vec![0; PIECE])
+                }
                 Err(e) => return Err(e),
             }
         }
         Ok(true)
     }
+}
+
+/// The error of a relay whose socket failed.
+pub(crate) fn lost(e: &io::Error) -> anyhow::Error {
+    anyhow::anyhow!("connection lost: {}", crate::error::describe_io(e))
+}
+
+/// The error of a relay that could not write to stdout.
+pub(crate) fn stdout_error(e: &io::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "could not write to stdout: {}",
+        crate::error::describe_io(e)
+    )
+}
+
+/// stdout as a file, for writing (the caller keeps it from closing fd 1).
+fn stdout_file() -> std::fs::File {
+    // SAFETY: fd 1 stays open for the life of the process; callers wrap this in ManuallyDrop.
+    unsafe { std::fs::File::from_raw_fd(1) }
 }
 
 /// stdout was closed by its reader (`| head`): a normal end, whatever else is going on.
@@ -418,7 +458,7 @@ pub async fn socket_to_stdout(
     reader: &mut OwnedReadHalf,
     received: &AtomicU64,
     touch: impl Fn(),
-) -> io::Result<()> {
+) -> anyhow::Result<()> {
     let mut down = Down::new()?;
     let stdout = if down.out_is_pipe() {
         Some(dup_async(1)?)
@@ -431,12 +471,13 @@ pub async fn socket_to_stdout(
             reader
                 .as_ref()
                 .async_io(Interest::READABLE, || down.splice_from(sock))
-                .await?
+                .await
+                .map_err(|e| lost(&e))?
         } else {
             // tokio clears the socket's readiness after a short read: no failing call to learn it.
-            let n = reader.read(down.buf()).await?;
+            let n = reader.read(down.buf()).await.map_err(|e| lost(&e))?;
             if n > 0 {
-                down.received(n)?;
+                down.received(n).map_err(|e| stdout_error(&e))?;
             }
             n
         };
@@ -450,7 +491,7 @@ pub async fn socket_to_stdout(
                 Some(out) => Some(out.writable().await?),
                 None => None,
             };
-            if down.drain()? {
+            if down.drain().map_err(|e| stdout_error(&e))? {
                 break;
             }
             match guard {

@@ -903,6 +903,28 @@ fn stdout_appended_with_shell_redirection_gets_everything() {
     assert!(got == want, "the file differs");
 }
 
+/// A stdout that cannot be spliced to and fails every write (/dev/full) is reported as itself, by
+/// both relays: exit 1, "no space left on device", not the splice's "invalid argument".
+#[test]
+fn full_device_as_stdout_is_reported_as_such() {
+    for extra in ["", " -C"] {
+        let server = py_server("c.sendall(b'hello\\n' * 3)\nc.close()");
+        let port = server.stdout_port().to_string();
+        let script = format!(
+            "printf '' | '{}' connect{extra} 127.0.0.1 {port} > /dev/full",
+            sockkit_path().display()
+        );
+        let (code, _, err) =
+            Proc::start("sh", &["-c", &script], std::process::Stdio::null()).finish();
+        assert_eq!(code, Some(1), "{script}: {err}");
+        assert_eq!(
+            err.trim_end(),
+            "sockkit: error: could not write to stdout: no space left on device",
+            "{script}"
+        );
+    }
+}
+
 #[test]
 fn allow_and_deny_lists() {
     let server = Proc::sockkit_null(&["listen", "-k", "--allow", "127.0.0.2/32,::1", "0"]);
