@@ -79,9 +79,7 @@ impl Output {
         let handle = thread::Builder::new()
             .name("stdout".into())
             .spawn(move || {
-                // SAFETY: fd 1 stays open for the life of the process; ManuallyDrop keeps us from
-                // closing it.
-                let file = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+                let file = stdout_file();
                 writer_loop(rx, opts, &*file, repl)
             })
             .expect("spawn the stdout thread");
@@ -139,11 +137,16 @@ impl Output {
     }
 }
 
+/// stdout as a file, borrowed: dropping it leaves fd 1 open.
+pub(crate) fn stdout_file() -> ManuallyDrop<std::fs::File> {
+    // SAFETY: fd 1 stays open for the life of the process; ManuallyDrop keeps us from closing it.
+    ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) })
+}
+
 /// Whether stdout is /dev/null (the same character device), where written bytes go nowhere.
 pub(crate) fn stdout_is_dev_null() -> bool {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    // SAFETY: fd 1 stays open for the life of the process; ManuallyDrop keeps us from closing it.
-    let stdout = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+    let stdout = stdout_file();
     match (stdout.metadata(), std::fs::metadata("/dev/null")) {
         (Ok(out), Ok(null)) => out.file_type().is_char_device() && out.rdev() == null.rdev(),
         _ => false,

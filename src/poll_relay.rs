@@ -17,9 +17,8 @@
 //! runtime.
 
 use std::io::{self, Read, Write};
-use std::mem::ManuallyDrop;
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
@@ -76,8 +75,7 @@ pub fn echo(stream: TcpStream, idle_timeout: Option<Duration>) -> Result<Summary
     // SO_RCVTIMEO cannot say zero (that means no limit): the shortest it can is 1 µs.
     stream.set_read_timeout(idle_timeout.map(|d| d.max(Duration::from_micros(1))))?;
     let to_stdout = !crate::output::stdout_is_dev_null();
-    // SAFETY: fd 1 stays open for the life of the process; ManuallyDrop keeps us from closing it.
-    let mut stdout = ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+    let mut stdout = crate::output::stdout_file();
     let mut buf = vec![0u8; READ_SIZE];
     let mut received = 0u64;
     let result = loop {

@@ -17,7 +17,6 @@
 //! flags: nothing here sets O_NONBLOCK on a shared descriptor; `SPLICE_F_NONBLOCK` applies to our pipe.
 
 use std::io::{self, Read, Write};
-use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -406,7 +405,7 @@ impl Down {
                 let n = self.left.min(copy.len());
                 (&self.pr).read_exact(&mut copy[..n])?;
                 self.left -= n;
-                let mut stdout = ManuallyDrop::new(stdout_file());
+                let mut stdout = crate::output::stdout_file();
                 match stdout.write_all(&copy[..n]) {
                     Err(e) if e.kind() == io::ErrorKind::BrokenPipe => stdout_closed(),
                     r => r?,
@@ -440,12 +439,6 @@ pub(crate) fn stdout_error(e: &io::Error) -> anyhow::Error {
         "could not write to stdout: {}",
         crate::error::describe_io(e)
     )
-}
-
-/// stdout as a file, for writing (the caller keeps it from closing fd 1).
-fn stdout_file() -> std::fs::File {
-    // SAFETY: fd 1 stays open for the life of the process; callers wrap this in ManuallyDrop.
-    unsafe { std::fs::File::from_raw_fd(1) }
 }
 
 /// stdout was closed by its reader (`| head`): a normal end, whatever else is going on.
