@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""sockkit against nc-openbsd, ncat and socat: P1 (bulk TCP relay), P5 (small-message latency) and
-P7 (footprint) of ../shared/BENCH.md, measured in the same run, alternating A B A B, median of N.
+"""sockkit against nc-openbsd, ncat and socat: P1 (bulk TCP relay), P5 (small-message latency), P7
+(footprint), P8 (TLS bulk relay, a quarter of P1's size, every client verifying the server with a
+CA made by openssl) and P9 (port forward, `sockkit relay` against socat's fork) of ../shared/BENCH.md,
+measured in the same run, alternating A B A B, median of N.
 
-Usage: bench/bench.py [--quick] [--runs N] [--only P1,P5,P7]
+Usage: bench/bench.py [--quick] [--runs N] [--only P1,P5,P7,P8,P9]
 --quick is the short form CI runs (small sizes, 3 runs): it checks the harness works, its figures are
 not the reported ones.
 """
@@ -70,6 +72,31 @@ def p1_once(tool, size):
     return size / elapsed / 1e9
 
 
+def p9_once(tool, size):
+    """2 GiB from nc through a forwarder (sockkit relay or socat fork) into nc; GB/s."""
+    sink_port, fwd_port = free_port(), free_port()
+    with open(os.devnull, "wb") as null:
+        sink = subprocess.Popen(["nc", "-l", "127.0.0.1", str(sink_port)], stdin=subprocess.DEVNULL, stdout=null, stderr=subprocess.DEVNULL)
+        wait_listening(sink_port)
+        fwd_cmd = {
+            "sockkit": [SOCKKIT, "relay", "127.0.0.1:%d" % fwd_port, "127.0.0.1:%d" % sink_port],
+            "socat": ["socat", "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork" % fwd_port, "TCP:127.0.0.1:%d" % sink_port],
+        }[tool]
+        fwd = subprocess.Popen(fwd_cmd, stdin=subprocess.DEVNULL, stdout=null, stderr=subprocess.DEVNULL)
+        wait_listening(fwd_port)
+        start = time.perf_counter()
+        src = subprocess.Popen(["head", "-c", str(size), "/dev/zero"], stdout=subprocess.PIPE)
+        cli = subprocess.Popen(["nc", "-N", "127.0.0.1", str(fwd_port)], stdin=src.stdout, stdout=null, stderr=subprocess.DEVNULL)
+        src.stdout.close()
+        sink.wait(timeout=600)
+        elapsed = time.perf_counter() - start
+        cli.wait(timeout=60)
+        src.wait()
+        fwd.kill()
+        fwd.wait()
+    return size / elapsed / 1e9
+
+
 def p5_driver(client_cmd, count):
     """Ping-pong 64-byte messages through a client process's stdin/stdout; returns RTTs in µs."""
     p = subprocess.Popen(client_cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
@@ -121,6 +148,48 @@ def p5_once(tool, count):
         srv.wait()
     rtts.sort()
     return rtts[len(rtts) // 2], rtts[int(len(rtts) * 0.99)]
+
+
+def tls_files(tmp):
+    """A CA and a leaf for localhost/127.0.0.1 it signed, made with openssl: (cert, key, ca)."""
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=tmp, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ossl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=bench CA")
+    ossl("req", "-new", *ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost")
+    with open(os.path.join(tmp, "leaf.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n")
+    ossl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+         "-out", "leaf.pem", "-extfile", "leaf.ext")
+    return [os.path.join(tmp, n) for n in ("leaf.pem", "leaf.key", "ca.pem")]
+
+
+def p8_once(tool, size, files):
+    """P1 through TLS: the same server and client shapes, each verifying the server with the CA."""
+    cert, key, ca = files
+    port = free_port()
+    srv_cmd = {
+        "sockkit": [SOCKKIT, "listen", "--tls", "--cert", cert, "--key", key, "127.0.0.1", str(port)],
+        "ncat": ["ncat", "--ssl", "--ssl-cert", cert, "--ssl-key", key, "-l", "127.0.0.1", str(port)],
+        "socat": ["socat", "-u", "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,cert=%s,key=%s,verify=0" % (port, cert, key), "STDOUT"],
+    }[tool]
+    cli_cmd = {
+        "sockkit": [SOCKKIT, "connect", "--tls", "--ca", ca, "localhost", str(port)],
+        "ncat": ["ncat", "--ssl", "--ssl-verify", "--ssl-trustfile", ca, "--send-only", "localhost", str(port)],
+        "socat": ["socat", "-u", "STDIN", "OPENSSL:localhost:%d,cafile=%s" % (port, ca)],
+    }[tool]
+    with open(os.devnull, "wb") as null:
+        srv = subprocess.Popen(srv_cmd, stdin=subprocess.DEVNULL, stdout=null, stderr=subprocess.DEVNULL)
+        wait_listening(port)
+        start = time.perf_counter()
+        src = subprocess.Popen(["head", "-c", str(size), "/dev/zero"], stdout=subprocess.PIPE)
+        cli = subprocess.Popen(cli_cmd, stdin=src.stdout, stdout=null, stderr=subprocess.DEVNULL)
+        src.stdout.close()
+        srv.wait(timeout=600)
+        elapsed = time.perf_counter() - start
+        cli.wait(timeout=60)
+        src.wait()
+    return size / elapsed / 1e9
 
 
 def p7_rss(tool):
@@ -188,6 +257,12 @@ def main():
             y = p5_once("sockkit", count); s50.append(y[0]); s99.append(y[1])
         row("P5 latency p50", "nc", stats(n50), stats(s50), "µs", runs, statistics.median(n50) / statistics.median(s50), ">= 1x (peer/ours)")
         row("P5 latency p99", "nc", stats(n99), stats(s99), "µs", runs, statistics.median(n99) / statistics.median(s99), ">= 1x (peer/ours)")
+    if "P9" in only and "socat" in peers and "nc" in peers:
+        a, b = [], []
+        for _ in range(runs):
+            a.append(p9_once("socat", size))
+            b.append(p9_once("sockkit", size))
+        row("P9 port forward %s" % ("64M" if args.quick else "2G"), "socat", stats(a), stats(b), "GB/s", runs, statistics.median(b) / statistics.median(a), ">= 1x")
     if "P7" in only:
         for peer in [p for p in ("nc", "socat") if p in peers]:
             a = [p7_rss(peer) for _ in range(runs)]
@@ -195,6 +270,22 @@ def main():
             row("P7 idle RSS", peer, stats(a), stats(b), "MB", runs, statistics.median(a) / statistics.median(b), "ours <= 8 MB")
         st = p7_startup(runs * 10)
         print("| P7 start-up | - | %s | ms | - | %d | <= 5 ms |" % (stats(st), runs * 10))
+    if "P8" in only:
+        import tempfile
+        tls_peers = [p for p in ("ncat", "socat") if p in peers]
+        tls_size = size // 4 if not args.quick else size
+        with tempfile.TemporaryDirectory() as tmp:
+            files = tls_files(tmp)
+            ours = [p8_once("sockkit", tls_size, files) for _ in range(runs)] if not tls_peers else []
+            for peer in tls_peers:
+                a, b = [], []
+                for _ in range(runs):
+                    a.append(p8_once(peer, tls_size, files))
+                    b.append(p8_once("sockkit", tls_size, files))
+                ours += b
+                row("P8 TLS bulk %dM" % (tls_size >> 20), peer, stats(a), stats(b), "GB/s", runs, statistics.median(b) / statistics.median(a), ">= the faster peer")
+            if not tls_peers:
+                print("| P8 TLS bulk %dM | - (ncat, socat not installed) | %s | GB/s | - | %d | >= the faster peer |" % (tls_size >> 20, stats(ours), runs))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ _sockkit() {
             sockkit,listen)
                 cmd="sockkit__subcmd__listen"
                 ;;
+            sockkit,relay)
+                cmd="sockkit__subcmd__relay"
+                ;;
             sockkit,udp-listen)
                 cmd="sockkit__subcmd__udp__subcmd__listen"
                 ;;
@@ -52,6 +55,9 @@ _sockkit() {
             sockkit__subcmd__help,listen)
                 cmd="sockkit__subcmd__help__subcmd__listen"
                 ;;
+            sockkit__subcmd__help,relay)
+                cmd="sockkit__subcmd__help__subcmd__relay"
+                ;;
             sockkit__subcmd__help,udp-listen)
                 cmd="sockkit__subcmd__help__subcmd__udp__subcmd__listen"
                 ;;
@@ -65,7 +71,7 @@ _sockkit() {
 
     case "${cmd}" in
         sockkit)
-            opts="-h -V --help --version connect listen udp-listen udp-send lab-client lab-server help"
+            opts="-h -V --help --version connect listen udp-listen udp-send lab-client lab-server relay help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -79,12 +85,20 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__connect)
-            opts="-4 -6 -n -s -p -w -i -q -z -v -x -I -C -h --numeric --source --source-port --connect-timeout --retry --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --zero-io --verbose --progress --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
+            opts="-U -4 -6 -n -s -p -w -z -i -q -v -x -I -C -h --unix --numeric --source --source-port --connect-timeout --retry --zero-io --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --verbose --progress --ssl --tls --ssl-trustfile --ca --pin --insecure --ssl-servername --sni --ssl-alpn --alpn --ssl-cert --cert --ssl-key --key --client-ca --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --unix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --source)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -129,6 +143,54 @@ _sockkit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssl-trustfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssl-servername)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssl-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssl-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssl-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --mode)
                     COMPREPLY=($(compgen -W "raw hex pickle" -- "${cur}"))
                     return 0
@@ -157,7 +219,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__help)
-            opts="connect listen udp-listen udp-send lab-client lab-server help"
+            opts="connect listen udp-listen udp-send lab-client lab-server relay help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -227,6 +289,20 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__help__subcmd__listen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sockkit__subcmd__help__subcmd__relay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -335,7 +411,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__lab__subcmd__server)
-            opts="-m -v -h --host --port --handshake-timeout --roster --max-conns --allow --deny --max-message --verbose --help"
+            opts="-m -v -h --host --port --handshake-timeout --idle-timeout --strict --roster --max-conns --allow --deny --max-message --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -350,6 +426,10 @@ _sockkit() {
                     return 0
                     ;;
                 --handshake-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -385,7 +465,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__listen)
-            opts="-p -l -4 -6 -n -k -m -i -q -v -x -I -C -h --port --numeric --keep-open --max-conns --allow --deny --echo --broker --chat --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --verbose --progress --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
+            opts="-p -U -l -4 -6 -n -k -m -i -q -v -x -I -C -h --port --unix --unix-mode --numeric --keep-open --max-conns --allow --deny --echo --broker --chat --idle-timeout --quit-after-eof --no-shutdown --send-only --recv-only --verbose --progress --ssl --tls --ssl-trustfile --ca --pin --insecure --ssl-servername --sni --ssl-alpn --alpn --ssl-cert --cert --ssl-key --key --client-ca --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -396,6 +476,18 @@ _sockkit() {
                     return 0
                     ;;
                 -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix-mode)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -431,6 +523,54 @@ _sockkit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssl-trustfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssl-servername)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssl-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssl-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssl-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --mode)
                     COMPREPLY=($(compgen -W "raw hex pickle" -- "${cur}"))
                     return 0
@@ -458,8 +598,90 @@ _sockkit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sockkit__subcmd__relay)
+            opts="-4 -6 -n -k -m -w -i -v -x -h --numeric --keep-open --max-conns --allow --deny --connect-timeout --idle-timeout --show --listen-tls --target-tls --cert --key --client-ca --ca --pin --insecure --sni --verbose --mode --framing --max-message --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-conns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mode)
+                    COMPREPLY=($(compgen -W "raw hex pickle" -- "${cur}"))
+                    return 0
+                    ;;
+                --framing)
+                    COMPREPLY=($(compgen -W "stop len32" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sockkit__subcmd__udp__subcmd__listen)
-            opts="-p -l -u -4 -6 -n -v -x -I -C -h --port --numeric --show-sender --echo --count --verbose --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
+            opts="-p -U -l -u -4 -6 -n -v -x -I -C -h --port --unix --unix-mode --numeric --show-sender --echo --count --verbose --rcvbuf --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -473,7 +695,23 @@ _sockkit() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --unix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix-mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rcvbuf)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -505,12 +743,20 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__udp__subcmd__send)
-            opts="-4 -6 -n -v -x -I -C -h --numeric --retry --wait --count --show-sender --verbose --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
+            opts="-4 -6 -n -U -v -x -I -C -h --numeric --unix --retry --wait --count --show-sender --size --rate --verbose --mode --framing --max-message --interactive --no-interactive --no-history --send --pickle-protocol --crlf --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --unix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --retry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -520,6 +766,14 @@ _sockkit() {
                     return 0
                     ;;
                 --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

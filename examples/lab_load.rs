@@ -6,10 +6,12 @@
 //! send their dict and read the ack; prints how many were acknowledged.
 //! `lab_load hostile ADDR N`: as `hold`, but every fifth client is hostile, in turn: garbage bytes, a
 //! truncated pickle (half a dict, then its write side closed), an oversized message (a frame header that
-//! announces 1 GiB, then bytes), silence, or half a dict and then a reset. All stay connected at once; the
-//! good ones must all be acknowledged, and the server must have closed every hostile one that spoke
-//! (silent ones are closed by its --handshake-timeout, which the caller sets short). Prints one line per
-//! outcome.
+//! announces 1 GiB, then bytes), silence, half a dict and then a reset, a 330-byte memo bomb (shared
+//! tuples doubled 40 times), a name nested 4,000 lists deep, a str announcing a terabyte, or a valid
+//! dict trickled one byte every 200 ms. All stay connected at once; the good ones must all be
+//! acknowledged (the slowest time from send to acknowledgement is printed), and the server must have
+//! closed every hostile one (silent and trickling ones by its --handshake-timeout deadline, which the
+//! caller sets short). Prints one line per outcome.
 //!
 //! Clients close with SO_LINGER 0, so thousands of handshakes a second do not exhaust ephemeral ports in
 //! TIME_WAIT. Written in Rust on tokio so that the generator is not the bottleneck.
@@ -77,7 +79,7 @@ async fn handshake(addr: SocketAddr, dict: &[u8]) -> std::io::Result<()> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage =
-        "usage: lab_load rate ADDR CONCURRENCY SECONDS | lab_load hold ADDR N | lab_load hostile ADDR N";
+        "usage: lab_load rate ADDR CONCURRENCY SECONDS | lab_load hold ADDR N | lab_load hostile ADDR N [KINDS]";
     if args.len() < 4 {
         eprintln!("{usage}");
         std::process::exit(2);
@@ -149,7 +151,14 @@ fn main() {
         }
         "hostile" => {
             let n: usize = args[3].parse().unwrap();
-            rt.block_on(hostile(addr, n, &dict));
+            // An optional fifth argument keeps only some kinds: `memo-bomb,deep`; `none` keeps all good.
+            let kinds: Vec<usize> = match args.get(4) {
+                Some(list) => (0..HOSTILE.len())
+                    .filter(|&k| list.split(',').any(|w| w == HOSTILE[k]))
+                    .collect(),
+                None => (0..HOSTILE.len()).collect(),
+            };
+            rt.block_on(hostile(addr, n, dict.clone(), kinds));
         }
         _ => {
             eprintln!("{usage}");
@@ -158,10 +167,41 @@ fn main() {
     }
 }
 
-/// The five kinds of hostile client, in the order they are dealt out.
-const HOSTILE: [&str; 5] = ["garbage", "truncated", "oversized", "silent", "reset"];
+/// The kinds of hostile client, in the order they are dealt out.
+const HOSTILE: [&str; 9] = [
+    "garbage",
+    "truncated",
+    "oversized",
+    "silent",
+    "reset",
+    "memo-bomb",
+    "deep",
+    "huge-str",
+    "trickle",
+];
 
-/// What a hostile client of kind `k` sends once every client is connected (`None`: nothing).
+/// A student dict whose name is `t40`, where `t0 = []` and `t(i+1) = (ti, ti)` shared through the memo:
+/// 330 bytes whose `str()` would be 2**40 times longer.
+fn memo_bomb() -> Vec<u8> {
+    let mut v = b"\x80\x04}\x94(\x8c\x0cstudent_name\x94]\x940".to_vec();
+    for i in 0..40u8 {
+        v.extend_from_slice(&[b'h', i + 2, b'h', i + 2, 0x86, 0x94, b'0']);
+    }
+    v.extend_from_slice(b"h\x2a\x8c\x0fgithub_username\x94\x8c\x01g\x8c\x03sid\x94K\x01u.");
+    v
+}
+
+/// A student dict whose name is a list nested 4,000 deep (8 KB, lab-server's default --max-message).
+fn deep() -> Vec<u8> {
+    let mut v = b"\x80\x04}(\x8c\x0cstudent_name".to_vec();
+    v.extend(std::iter::repeat_n(b']', 4_000));
+    v.extend(std::iter::repeat_n(b'a', 3_999));
+    v.extend_from_slice(b"\x8c\x0fgithub_username\x8c\x01g\x8c\x03sidK\x01u.");
+    v
+}
+
+/// What a hostile client of kind `k` sends at once when every client is connected (`None`: nothing;
+/// `trickle` sends a valid dict one byte every 200 ms instead, past any deadline).
 fn hostile_bytes(k: usize, dict: &[u8]) -> Option<Vec<u8>> {
     match HOSTILE[k] {
         "garbage" => Some(b"GET / HTTP/1.1\r\nHost: lab\r\n\r\n\x00\xff\xfe".to_vec()),
@@ -172,6 +212,15 @@ fn hostile_bytes(k: usize, dict: &[u8]) -> Option<Vec<u8>> {
             v.extend_from_slice(&(1u64 << 30).to_le_bytes());
             v.extend_from_slice(&[0x7d, 0x94, 0x28]);
             v.extend(std::iter::repeat_n(b'A', 64 * 1024));
+            Some(v)
+        }
+        "memo-bomb" => Some(memo_bomb()),
+        "deep" => Some(deep()),
+        "huge-str" => {
+            // BINUNICODE8 announcing a terabyte, then some of it.
+            let mut v = b"\x80\x04}(\x8c\x0cstudent_name\x8d".to_vec();
+            v.extend_from_slice(&(1u64 << 40).to_le_bytes());
+            v.extend(std::iter::repeat_n(b'A', 4096));
             Some(v)
         }
         _ => None,
@@ -192,7 +241,45 @@ async fn closed_by_server(s: &mut TcpStream, within: Duration) -> bool {
     }
 }
 
-async fn hostile(addr: SocketAddr, n: usize, dict: &[u8]) {
+/// One hostile client: sends its kind's bytes, then reports whether the server closed it.
+async fn hostile_one(mut s: TcpStream, k: usize, dict: Arc<Vec<u8>>) -> bool {
+    if HOSTILE[k] == "trickle" {
+        for &b in dict.iter() {
+            if s.write_all(&[b]).await.is_err() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        return false; // the whole record got through: the deadline did not hold
+    }
+    if let Some(bytes) = hostile_bytes(k, &dict) {
+        let _ = s.write_all(&bytes).await;
+    }
+    match HOSTILE[k] {
+        "truncated" => {
+            let _ = s.shutdown().await;
+        }
+        "reset" => {
+            let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+            return true; // dropping it with linger 0 sends a reset mid-message
+        }
+        _ => {}
+    }
+    // Silent and trickling clients wait for the server's --handshake-timeout.
+    closed_by_server(&mut s, Duration::from_secs(90)).await
+}
+
+/// One good student, sending once the hostile ones have started: the time from its send to its ack.
+async fn good_one(mut s: TcpStream, dict: Arc<Vec<u8>>) -> Option<Duration> {
+    let mut buf = Vec::new();
+    let sent = Instant::now();
+    s.write_all(&dict).await.ok()?;
+    let ok = tokio::time::timeout(Duration::from_secs(60), read_pickle(&mut s, &mut buf)).await;
+    let took = sent.elapsed();
+    (matches!(ok, Ok(Ok(()))) && buf.ends_with(&[0x4b, 0x01, 0x2e])).then_some(took)
+}
+
+async fn hostile(addr: SocketAddr, n: usize, dict: Arc<Vec<u8>>, kinds: Vec<usize>) {
     let start = Instant::now();
     let mut conns = Vec::with_capacity(n);
     let mut buf = Vec::new();
@@ -200,62 +287,46 @@ async fn hostile(addr: SocketAddr, n: usize, dict: &[u8]) {
         let mut s = TcpStream::connect(addr).await.expect("connect");
         read_pickle(&mut s, &mut buf).await.expect("welcome");
         // Every fifth client is hostile; the kinds take turns.
-        let kind = (i % 5 == 4).then_some((i / 5) % HOSTILE.len());
-        conns.push((Some(s), kind));
+        let kind = (i % 5 == 4 && !kinds.is_empty()).then(|| kinds[(i / 5) % kinds.len()]);
+        conns.push((s, kind));
     }
     println!("connected {n} in {:.2}s", start.elapsed().as_secs_f64());
     // Hostile clients speak first, so the good ones are served while the bad input is in flight.
-    for (slot, kind) in conns.iter_mut() {
-        let Some(k) = *kind else { continue };
-        let Some(s) = slot.as_mut() else { continue };
-        if let Some(bytes) = hostile_bytes(k, dict) {
-            let _ = s.write_all(&bytes).await;
-        }
-        match HOSTILE[k] {
-            "truncated" => {
-                let _ = s.shutdown().await;
-            }
-            "reset" => {
-                let _ = socket2::SockRef::from(&*s).set_linger(Some(Duration::ZERO));
-                drop(slot.take()); // closing with linger 0 sends a reset mid-message
-            }
-            _ => {}
+    let mut bad = Vec::new();
+    let mut good = Vec::new();
+    for (s, kind) in conns {
+        match kind {
+            Some(k) => bad.push((k, tokio::spawn(hostile_one(s, k, dict.clone())))),
+            None => good.push(s),
         }
     }
-    for (slot, kind) in conns.iter_mut() {
-        if let (Some(s), None) = (slot.as_mut(), *kind) {
-            s.write_all(dict).await.expect("send");
+    tokio::task::yield_now().await;
+    let good: Vec<_> = good
+        .into_iter()
+        .map(|s| tokio::spawn(good_one(s, dict.clone())))
+        .collect();
+    let total_good = good.len();
+    let mut times = Vec::new();
+    for t in good {
+        if let Ok(Some(took)) = t.await {
+            times.push(took);
         }
     }
-    let (mut good, mut acked) = (0usize, 0usize);
-    let mut closed = [0usize; 5];
-    let mut total = [0usize; 5];
-    for (slot, kind) in conns.iter_mut() {
-        let Some(s) = slot.as_mut() else {
-            let k = kind.expect("only hostile clients are reset");
-            total[k] += 1;
+    let mut closed = [0usize; HOSTILE.len()];
+    let mut total = [0usize; HOSTILE.len()];
+    for (k, t) in bad {
+        total[k] += 1;
+        if t.await.unwrap_or(false) {
             closed[k] += 1;
-            continue;
-        };
-        match *kind {
-            None => {
-                good += 1;
-                let ok =
-                    tokio::time::timeout(Duration::from_secs(60), read_pickle(s, &mut buf)).await;
-                if matches!(ok, Ok(Ok(()))) && buf.ends_with(&[0x4b, 0x01, 0x2e]) {
-                    acked += 1;
-                }
-            }
-            Some(k) => {
-                total[k] += 1;
-                // Silent clients wait for the server's --handshake-timeout.
-                if closed_by_server(s, Duration::from_secs(90)).await {
-                    closed[k] += 1;
-                }
-            }
         }
     }
-    println!("acknowledged {acked} of {good} good clients");
+    times.sort();
+    let slowest = times.last().copied().unwrap_or_default();
+    println!(
+        "acknowledged {} of {total_good} good clients; slowest {:.3}s from send to ack",
+        times.len(),
+        slowest.as_secs_f64()
+    );
     for k in 0..HOSTILE.len() {
         println!(
             "hostile {}: {} of {} closed",

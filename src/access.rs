@@ -3,7 +3,10 @@
 //!
 //! Rules: a client matching any `--deny` entry is refused; otherwise, when `--allow` entries exist, a
 //! client must match one of them. IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`, how a dual-stack
-//! listener sees IPv4 clients) are matched as the IPv4 address they carry.
+//! listener sees IPv4 clients) are matched as the IPv4 address they carry, and so are entries written
+//! that way (`--deny ::ffff:10.0.0.0/104` is `--deny 10.0.0.0/8`): both sides are normalised alike,
+//! so a rule means the same whichever family the client arrived on. An empty entry is a usage error:
+//! an empty shell variable must not remove the filter.
 
 use std::net::IpAddr;
 
@@ -28,11 +31,6 @@ impl Access {
         })
     }
 
-    /// Whether any rule is set (so callers can skip the check).
-    pub fn is_open(&self) -> bool {
-        self.allow.is_empty() && self.deny.is_empty()
-    }
-
     /// Whether `ip` may connect.
     pub fn permits(&self, ip: IpAddr) -> bool {
         let ip = match ip {
@@ -46,11 +44,29 @@ impl Access {
     }
 }
 
+/// An IPv4-mapped IPv6 range (`::ffff:0:0/96` and narrower) as the IPv4 range it covers.
+fn unmap(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+                .map(IpNet::V4)
+                .unwrap_or(net),
+            None => net,
+        },
+        _ => net,
+    }
+}
+
 /// Parses `10.0.0.0/8,::1` style lists; a bare address is a single-host range.
 pub fn parse_list(flag: &str, values: &[String]) -> Result<Vec<IpNet>> {
     let mut nets = Vec::new();
     for value in values {
-        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        for entry in value.split(',').map(str::trim) {
+            if entry.is_empty() {
+                return Err(usage(format!(
+                    "invalid {flag} value '{value}': an entry is empty"
+                )));
+            }
             let net = match entry.parse::<IpNet>() {
                 Ok(net) => net,
                 Err(_) => match entry.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
@@ -62,7 +78,7 @@ pub fn parse_list(flag: &str, values: &[String]) -> Result<Vec<IpNet>> {
                     }
                 },
             };
-            nets.push(net.trunc());
+            nets.push(unmap(net.trunc()));
         }
     }
     Ok(nets)
@@ -86,7 +102,7 @@ mod tests {
     #[test]
     fn rules() {
         let open = access("", "");
-        assert!(open.is_open() && open.permits("8.8.8.8".parse().unwrap()));
+        assert!(open.permits("8.8.8.8".parse().unwrap()));
         let a = access("127.0.0.0/8,::1", "127.0.0.2");
         assert!(a.permits("127.0.0.1".parse().unwrap()));
         assert!(!a.permits("127.0.0.2".parse().unwrap()));
@@ -107,5 +123,29 @@ mod tests {
             .to_string()
             .contains("invalid --allow entry '10.0.0.0/33'"));
         assert!(Access::from_args(&[], &["example.com".into()]).is_err());
+        for empty in ["", "a,,b", "10.0.0.1,", " "] {
+            assert!(
+                Access::from_args(&[empty.into()], &[]).is_err(),
+                "{empty:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn mapped_entries_mean_their_ipv4_address() {
+        let v4: IpAddr = "127.0.0.1".parse().unwrap();
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        for rule in ["::ffff:127.0.0.1", "127.0.0.1", "::ffff:127.0.0.0/104"] {
+            let deny = access("", rule);
+            assert!(!deny.permits(v4) && !deny.permits(mapped), "--deny {rule}");
+            let allow = access(rule, "");
+            assert!(allow.permits(v4) && allow.permits(mapped), "--allow {rule}");
+            assert!(
+                !allow.permits("10.0.0.1".parse().unwrap()),
+                "--allow {rule}"
+            );
+        }
+        // Not mapped: stays IPv6.
+        assert!(!access("::1", "").permits(v4));
     }
 }

@@ -128,6 +128,11 @@ pub async fn connect(host: &str, port: u16, opts: &ConnectOpts) -> Result<TcpStr
         for addr in &addrs {
             match connect_one(*addr, opts).await {
                 Ok(stream) => return Ok(stream),
+                // A refused connect is ECONNREFUSED; a reset means the handshake completed and the
+                // server reset the connection before we looked (tokio reads SO_ERROR after connect).
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    return Err(ResetAfterAccept(display_addr(*addr)).into())
+                }
                 Err(e) => failures.push((*addr, e)),
             }
         }
@@ -165,6 +170,24 @@ pub async fn connect(host: &str, port: u16, opts: &ConnectOpts) -> Result<TcpStr
     bail!("could not connect to {shown}: {cause}")
 }
 
+/// The server accepted the connection and reset it at once: the port is open, the connect succeeded,
+/// and there is nothing to relay. Not "could not connect", which would send someone looking for a
+/// firewall or a server that is not running.
+#[derive(Debug)]
+pub struct ResetAfterAccept(pub SocketAddr);
+
+impl std::fmt::Display for ResetAfterAccept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "connected to {}, but the server reset the connection at once (it accepted, then closed it)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ResetAfterAccept {}
+
 fn bare_is_ip(host: &str) -> bool {
     unbracket(host).parse::<IpAddr>().is_ok()
 }
@@ -186,7 +209,11 @@ async fn connect_one(addr: SocketAddr, opts: &ConnectOpts) -> io::Result<TcpStre
                 format!("source address {ip} is not of the same family as {addr}"),
             ));
         }
-        socket.set_reuseaddr(true)?;
+        // On Unix SO_REUSEADDR lets a source port in TIME_WAIT be used again; on Windows it would
+        // let this socket take a port another socket is bound to, so it stays off there.
+        if cfg!(unix) {
+            socket.set_reuseaddr(true)?;
+        }
         socket.bind(SocketAddr::new(ip, opts.source_port.unwrap_or(0)))?;
     }
     let fut = socket.connect(addr);
@@ -213,6 +240,13 @@ pub struct ListenAddr {
 impl ListenAddr {
     /// Parses the positional `[HOST] PORT` words and an optional `-p PORT`.
     pub fn from_args(words: &[String], port_flag: Option<u16>) -> Result<ListenAddr> {
+        if let ([host], Some(_)) | ([host, _], None) = (words, port_flag) {
+            if host.trim().is_empty() {
+                return Err(usage(
+                    "invalid value '' for HOST: the host is empty (leave it out to listen on every address)",
+                ));
+            }
+        }
         match (words, port_flag) {
             ([], Some(port)) => Ok(ListenAddr { host: None, port }),
             ([host], Some(port)) => Ok(ListenAddr {
@@ -262,7 +296,10 @@ fn bound_socket(addr: SocketAddr, ty: Type, dual: bool) -> io::Result<Socket> {
     if addr.is_ipv6() {
         socket.set_only_v6(!dual)?;
     }
-    if ty == Type::STREAM {
+    // A restarted server must not wait for the last one's connections in TIME_WAIT (Unix). On
+    // Windows SO_REUSEADDR means another thing (two listeners on one port), so it stays off there,
+    // as tokio and std leave it.
+    if ty == Type::STREAM && cfg!(unix) {
         socket.set_reuse_address(true)?;
     }
     socket.set_nonblocking(true)?;
@@ -323,6 +360,20 @@ pub async fn listen_udp(at: &ListenAddr, how: Resolve) -> Result<UdpSocket> {
     Err(last.expect("at least one address"))
 }
 
+/// Sets a socket's receive buffer (`SO_RCVBUF`) and returns the size the kernel gave, in the same
+/// units as asked: the kernel caps the request at the system's limit (`net.core.rmem_max` on Linux)
+/// without an error, and Linux reports twice the usable size (it counts its bookkeeping).
+pub fn set_recv_buffer(socket: &UdpSocket, want: usize) -> io::Result<usize> {
+    let sock = socket2::SockRef::from(socket);
+    sock.set_recv_buffer_size(want)?;
+    let got = sock.recv_buffer_size()?;
+    Ok(if cfg!(target_os = "linux") {
+        got / 2
+    } else {
+        got
+    })
+}
+
 /// A UDP socket connected to `addr` (so ICMP port-unreachable comes back as an error).
 pub fn udp_connected(addr: SocketAddr) -> Result<std::net::UdpSocket> {
     let local: SocketAddr = if addr.is_ipv4() {
@@ -337,11 +388,23 @@ pub fn udp_connected(addr: SocketAddr) -> Result<std::net::UdpSocket> {
     Ok(sock)
 }
 
+/// Whether creating or binding an IPv6 socket failed because the machine has no IPv6.
 fn is_no_ipv6(err: &io::Error) -> bool {
-    matches!(
-        err.raw_os_error(),
-        Some(libc::EAFNOSUPPORT) | Some(libc::EADDRNOTAVAIL) | Some(libc::EPROTONOSUPPORT)
-    )
+    // EAFNOSUPPORT and EPROTONOSUPPORT have no io::ErrorKind of their own: compared by number,
+    // which is the errno on Unix and the WSA code on Windows.
+    #[cfg(unix)]
+    const NO_IPV6: [i32; 2] = [
+        nix::errno::Errno::EAFNOSUPPORT as i32,
+        nix::errno::Errno::EPROTONOSUPPORT as i32,
+    ];
+    #[cfg(windows)]
+    const NO_IPV6: [i32; 2] = [10047, 10043]; // WSAEAFNOSUPPORT, WSAEPROTONOSUPPORT
+    #[cfg(not(any(unix, windows)))]
+    const NO_IPV6: [i32; 0] = [];
+    err.kind() == io::ErrorKind::AddrNotAvailable
+        || err
+            .raw_os_error()
+            .is_some_and(|code| NO_IPV6.contains(&code))
 }
 
 /// Shows an address the way people read it: IPv4-mapped IPv6 addresses as plain IPv4.
@@ -357,27 +420,29 @@ pub fn display_addr(addr: SocketAddr) -> SocketAddr {
 
 /// Raises the soft limit on open files to the hard limit (servers holding thousands of clients need
 /// it); returns the limit now in force.
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // rlim_t is u64 here, u32 on 32-bit Linux, i64 on FreeBSD
 pub fn raise_fd_limit() -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return 1024;
     };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-            return 1024;
+    // macOS refuses a soft limit above OPEN_MAX (10240) even when the hard limit is unlimited.
+    for want in [hard, hard.min(10_240)] {
+        if want <= soft {
+            break;
         }
-        if lim.rlim_cur < lim.rlim_max {
-            let want = libc::rlimit {
-                rlim_cur: lim.rlim_max,
-                rlim_max: lim.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
-                return want.rlim_cur;
-            }
+        if setrlimit(Resource::RLIMIT_NOFILE, want, hard).is_ok() {
+            return want as u64;
         }
     }
-    lim.rlim_cur
+    soft as u64
+}
+
+/// Where sockets are not file descriptors (Windows) there is no such limit to raise.
+#[cfg(not(unix))]
+pub fn raise_fd_limit() -> u64 {
+    u64::MAX
 }
 
 #[cfg(test)]
@@ -392,6 +457,8 @@ mod tests {
         assert_eq!((a.host.as_deref(), a.port), (Some("::1"), 80));
         assert!(ListenAddr::from_args(&["99999".into()], None).is_err());
         assert!(ListenAddr::from_args(&[], None).is_err());
+        assert!(ListenAddr::from_args(&["".into(), "80".into()], None).is_err());
+        assert!(ListenAddr::from_args(&["".into()], Some(80)).is_err());
     }
 
     #[test]

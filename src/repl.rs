@@ -4,7 +4,13 @@
 //!
 //! Lines starting with `/` are commands ([`COMMANDS`]); Tab completes them. History is kept per user in
 //! `$XDG_STATE_HOME/sockkit/history` (else `~/.local/state/sockkit/history`), at most [`HISTORY_MAX`]
-//! entries. Ctrl-C clears the line; Ctrl-D on an empty line half-closes like EOF on stdin.
+//! entries.
+//!
+//! Keys: Ctrl-C on a typed line clears it; Ctrl-C twice in a row on an empty line ends the session
+//! with status 130, as Ctrl-C does outside the REPL (once would make a stray key fatal). Ctrl-D on an
+//! empty line, or `/close`, half-closes like EOF on stdin: the editor stays open, so `/quit` (or
+//! Ctrl-D again) ends the session whenever the person wants. The terminal is restored on every way
+//! out: `/quit`, Ctrl-C, SIGHUP, SIGTERM, an error, a panic.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -15,11 +21,14 @@ use bytes::Bytes;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::{Context, Editor, ExternalPrinter, Helper, Highlighter, Hinter, Validator};
+use rustyline::{
+    Cmd, ConditionalEventHandler, Context, Editor, Event, EventContext, EventHandler,
+    ExternalPrinter, Helper, Highlighter, Hinter, KeyEvent, Movement, RepeatCount, Validator,
+};
 use tokio::sync::mpsc;
 
-use crate::cli::{DisplayMode, SendMode};
 use crate::send;
+use crate::{render::DisplayMode, send::SendMode};
 
 /// The commands, with their help text.
 pub const COMMANDS: &[(&str, &str)] = &[
@@ -39,9 +48,12 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("/send", "/send FILE        send a file's contents"),
     (
         "/to",
-        "/to N | /to HOST:PORT  choose who lines go to (listen -k, UDP)",
+        "/to N | HOST:PORT | all  choose who lines go to (listen -k, udp-listen)",
     ),
-    ("/peers", "/peers            list the peers"),
+    (
+        "/peers",
+        "/peers            list the peers, numbered for /to",
+    ),
     (
         "/close",
         "/close            half-close: the peer sees EOF, we keep reading",
@@ -53,14 +65,29 @@ pub const COMMANDS: &[(&str, &str)] = &[
 /// Most history entries kept.
 pub const HISTORY_MAX: usize = 1000;
 
+/// One peer lines can be sent to, as `/peers` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// The number `/to N` takes (a client id, or the order a UDP sender was first seen in).
+    pub number: u64,
+    /// Its address, which `/to HOST:PORT` (or `/to PATH` for a named Unix socket) takes.
+    pub addr: crate::accept::Peer,
+    /// What `/peers` says about it.
+    pub desc: String,
+}
+
 /// Who lines can be sent to, shared with the network side (listen -k clients, UDP senders).
+///
+/// `/to` works the same wherever peers are listed: `/to N` and `/to HOST:PORT` (or a Unix sender's
+/// path) pick a listed peer, and the choice is stored whole: servers go by its number, datagram
+/// commands by its address.
 #[derive(Debug, Default)]
 pub struct Peers {
-    /// (name used by /to, description shown by /peers).
-    pub list: Mutex<Vec<(String, String)>>,
-    /// The chosen peer, by name; `None` means the default (all clients, or the latest UDP sender).
-    pub target: Mutex<Option<String>>,
-    /// Whether `/to` accepts any `HOST:PORT`, not just listed names (UDP).
+    pub list: Mutex<Vec<Peer>>,
+    /// The chosen peer; `None` means the default (all clients, or the latest UDP sender). A UDP
+    /// address nobody has sent from yet is a peer numbered 0.
+    pub target: Mutex<Option<Peer>>,
+    /// Whether `/to` also takes an address nobody has sent from yet (UDP can send anywhere).
     pub any_address: bool,
 }
 
@@ -130,11 +157,22 @@ impl Completer for CommandCompleter {
     }
 }
 
+#[cfg(unix)]
 static SAVED_TERMIOS: OnceLock<libc::termios> = OnceLock::new();
 
-/// Saves the terminal state so [`restore_terminal`] can undo rustyline's raw mode at any exit.
+/// Saves the terminal state so [`restore_terminal`] can undo rustyline's raw mode at any exit, a panic
+/// included.
 fn save_terminal() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+    });
     // SAFETY: tcgetattr fills the struct we pass; on failure we keep nothing.
+    #[cfg(unix)]
     unsafe {
         let mut t: libc::termios = std::mem::zeroed();
         if libc::tcgetattr(0, &mut t) == 0 {
@@ -145,6 +183,8 @@ fn save_terminal() {
 
 /// Puts the terminal back as it was before the REPL started (call before exiting).
 pub fn restore_terminal() {
+    // Elsewhere the line editor restores the console itself.
+    #[cfg(unix)]
     if let Some(t) = SAVED_TERMIOS.get() {
         // SAFETY: restores attributes read from the same descriptor by tcgetattr.
         unsafe {
@@ -174,6 +214,10 @@ pub fn start(opts: ReplOptions) -> anyhow::Result<Repl> {
         .build();
     let mut editor: Editor<CommandCompleter, DefaultHistory> = Editor::with_config(config)?;
     editor.set_helper(Some(CommandCompleter));
+    editor.bind_sequence(
+        KeyEvent::ctrl('C'),
+        EventHandler::Conditional(Box::new(ClearOrInterrupt)),
+    );
     let history = if opts.history { history_path() } else { None };
     if let Some(path) = &history {
         let _ = editor.load_history(path);
@@ -191,6 +235,26 @@ pub fn start(opts: ReplOptions) -> anyhow::Result<Repl> {
     })
 }
 
+/// Ctrl-C: clears a typed line; on an empty line, the default (the editor returns `Interrupted`).
+struct ClearOrInterrupt;
+
+impl ConditionalEventHandler for ClearOrInterrupt {
+    fn handle(&self, _: &Event, _: RepeatCount, _: bool, ctx: &EventContext) -> Option<Cmd> {
+        (!ctx.line().is_empty()).then_some(Cmd::Kill(Movement::WholeBuffer))
+    }
+}
+
+/// Ends the session as Ctrl-C outside the REPL does: the signal handler in `lib.rs` flushes stdout,
+/// `main` restores the terminal and exits 130. (The editor reads Ctrl-C as a key, so no SIGINT is
+/// sent by the terminal itself.) Where there is no raise(3) of SIGINT, the session ends as /quit.
+fn interrupt_process(ctl: &mpsc::UnboundedSender<Control>) {
+    #[cfg(unix)]
+    if nix::sys::signal::raise(nix::sys::signal::Signal::SIGINT).is_ok() {
+        return;
+    }
+    let _ = ctl.send(Control::Quit);
+}
+
 fn run(
     mut editor: Editor<CommandCompleter, DefaultHistory>,
     opts: ReplOptions,
@@ -200,20 +264,39 @@ fn run(
 ) {
     let mut hex = send::encoder(SendMode::Hex, opts.pickle_protocol);
     let mut pickle = send::encoder(SendMode::Pickle, opts.pickle_protocol);
+    // Dropped on /close or Ctrl-D: the network side sees the end of our data and half-closes.
+    let mut tx = Some(tx);
+    let mut interrupts = 0;
     loop {
         let prompt = opts.prompt.lock().map(|p| p.clone()).unwrap_or_default();
         let line = match editor.readline(&prompt) {
             Ok(line) => line,
-            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Interrupted) => {
+                interrupts += 1;
+                if interrupts >= 2 {
+                    interrupt_process(&ctl);
+                    break;
+                }
+                println!("(Ctrl-C again to end the session)");
+                continue;
+            }
+            Err(ReadlineError::Eof) if tx.is_some() => {
+                interrupts = 0;
+                tx = None;
+                println!("(sent EOF: the peer sees the end of our data; still receiving, /quit or Ctrl-D to end)");
+                continue;
+            }
             Err(ReadlineError::Eof) => {
-                println!("(sent EOF: the peer sees the end of our data; still receiving, Ctrl-C to quit)");
+                let _ = ctl.send(Control::Quit);
                 break;
             }
             Err(e) => {
                 eprintln!("sockkit: error: the terminal failed: {e}");
+                let _ = ctl.send(Control::Quit);
                 break;
             }
         };
+        interrupts = 0;
         save_history(&mut editor, history.as_ref());
         let outcome = match line.strip_prefix('/') {
             None => {
@@ -223,29 +306,32 @@ fn run(
             }
             Some(_) => command(&line, &mut *hex, &mut *pickle, &opts),
         };
-        match outcome {
-            Step::Send(bytes) => {
-                if tx.blocking_send(Bytes::from(bytes)).is_err() {
+        match (outcome, &tx) {
+            (Step::Send(_) | Step::SendFile(_) | Step::Close, None) => {
+                println!("error: EOF was sent, nothing more can be (/quit ends the session)");
+            }
+            (Step::Send(bytes), Some(sender)) => {
+                if sender.blocking_send(Bytes::from(bytes)).is_err() {
                     break;
                 }
             }
-            Step::SendFile(path) => {
-                if !send_file(&path, &tx) {
+            (Step::SendFile(path), Some(sender)) => {
+                if !send_file(&path, sender) {
                     break;
                 }
             }
-            Step::Control(c) => {
+            (Step::Control(c), _) => {
                 let quit = c == Control::Quit;
                 let _ = ctl.send(c);
                 if quit {
                     break;
                 }
             }
-            Step::Close => {
-                println!("(sent EOF: still receiving, /quit or Ctrl-C to end)");
-                break;
+            (Step::Close, Some(_)) => {
+                tx = None;
+                println!("(sent EOF: still receiving, /quit or Ctrl-D to end)");
             }
-            Step::Nothing => {}
+            (Step::Nothing, _) => {}
         }
     }
     save_history(&mut editor, history.as_ref());
@@ -318,13 +404,13 @@ fn command<'a>(
                     if list.is_empty() {
                         println!("no peers yet");
                     }
-                    for (name, desc) in list {
-                        let mark = if target.as_deref() == Some(&name) {
+                    for peer in list {
+                        let mark = if target.as_ref().is_some_and(|t| t.number == peer.number) {
                             " <- /to"
                         } else {
                             ""
                         };
-                        println!("{name}: {desc}{mark}");
+                        println!("{}: {} {}{mark}", peer.number, peer.desc, peer.addr);
                     }
                 }
             }
@@ -337,7 +423,7 @@ fn command<'a>(
                 println!("{help}");
             }
             println!(
-                "Other lines are sent with a newline. Ctrl-D: half-close. Ctrl-C: clear the line."
+                "Other lines are sent with a newline. Ctrl-D: half-close (again: end). Ctrl-C: clear the line; twice on an empty line: end."
             );
             Step::Nothing
         }
@@ -347,32 +433,66 @@ fn command<'a>(
 
 fn to(arg: &str, opts: &ReplOptions) -> Step {
     let Some(peers) = &opts.peers else {
-        println!("error: /to needs several peers (listen -k or UDP)");
+        println!("error: /to needs several peers (listen -k or udp-listen)");
         return Step::Nothing;
     };
     let list = peers.list.lock().map(|l| l.clone()).unwrap_or_default();
-    let chosen = if arg.is_empty() || arg == "all" {
-        None
-    } else if list.iter().any(|(name, _)| name == arg)
-        || (peers.any_address && arg.parse::<std::net::SocketAddr>().is_ok())
-    {
-        Some(arg.to_string())
-    } else {
-        println!("error: no peer '{arg}' (/peers lists them)");
-        return Step::Nothing;
+    let chosen = match choose(arg, &list, peers.any_address) {
+        Ok(c) => c,
+        Err(msg) => {
+            println!("error: {msg}");
+            return Step::Nothing;
+        }
     };
-    println!(
-        "lines now go to {}",
-        chosen.as_deref().unwrap_or(if peers.any_address {
-            "the latest sender"
-        } else {
-            "every client"
-        })
-    );
+    match &chosen {
+        Some(peer) => println!("lines now go to {}", peer.addr),
+        None if peers.any_address => println!("lines now go to the latest sender"),
+        None => println!("lines now go to every client"),
+    }
     if let Ok(mut t) = peers.target.lock() {
         *t = chosen;
     }
     Step::Nothing
+}
+
+/// What `/to ARG` picks: `N` (a number `/peers` shows), `HOST:PORT` (a listed peer, or with
+/// `any_address` any address), or `all`/nothing for the default.
+fn choose(arg: &str, list: &[Peer], any_address: bool) -> Result<Option<Peer>, String> {
+    use crate::accept::Peer as Addr;
+    if arg.is_empty() || arg == "all" {
+        return Ok(None);
+    }
+    if let Ok(n) = arg.parse::<u64>() {
+        return list
+            .iter()
+            .find(|p| p.number == n)
+            .map(|p| Some(p.clone()))
+            .ok_or_else(|| format!("no peer {n} (/peers lists them)"));
+    }
+    // A Unix sender, by the path it sent from.
+    if let Some(p) = list
+        .iter()
+        .find(|p| matches!(&p.addr, Addr::Local(name) if name == arg))
+    {
+        return Ok(Some(p.clone()));
+    }
+    let addr = arg
+        .parse::<std::net::SocketAddr>()
+        .map(crate::net::display_addr)
+        .map_err(|_| {
+            format!("'{arg}' is neither a peer number nor an address like 127.0.0.1:5000")
+        })?;
+    if let Some(p) = list.iter().find(|p| p.addr == Addr::Ip(addr)) {
+        Ok(Some(p.clone()))
+    } else if any_address {
+        Ok(Some(Peer {
+            number: 0,
+            addr: Addr::Ip(addr),
+            desc: String::new(),
+        }))
+    } else {
+        Err(format!("no peer at {addr} (/peers lists them)"))
+    }
 }
 
 /// Sends a file in chunks, with progress for large files; false when the network side is gone.
@@ -412,8 +532,8 @@ fn send_file(path: &PathBuf, tx: &mpsc::Sender<Bytes>) -> bool {
         if total >= 1 << 20 && sent >= next_report {
             print!(
                 "\rsent {} of {}",
-                crate::relay::human_bytes(sent as f64),
-                crate::relay::human_bytes(total as f64)
+                crate::units::human_bytes(sent as f64),
+                crate::units::human_bytes(total as f64)
             );
             let _ = std::io::stdout().flush();
             next_report += total / 10;
@@ -423,27 +543,18 @@ fn send_file(path: &PathBuf, tx: &mpsc::Sender<Bytes>) -> bool {
         "{}sent {} ({})",
         if total >= 1 << 20 { "\r" } else { "" },
         path.display(),
-        crate::relay::human_bytes(sent as f64)
+        crate::units::human_bytes(sent as f64)
     );
     true
 }
 
-/// Makes received text safe and tidy for the terminal: control characters other than newline and tab
-/// are shown as `\xNN`, and the text ends with a newline.
-pub fn terminal_safe(text: &[u8]) -> String {
-    let lossy = String::from_utf8_lossy(text);
-    let mut out = String::with_capacity(lossy.len() + 1);
-    for c in lossy.chars() {
-        if (c.is_control() && c != '\n' && c != '\t') || c == '\u{7f}' {
-            out.push_str(&format!("\\x{:02x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    if out.ends_with('\n') {
-        out.pop();
-    }
-    out
+/// How a command's REPL is set up, as the command line says.
+#[derive(Debug, Clone)]
+pub struct ReplSetup {
+    /// Read and write the history file.
+    pub history: bool,
+    /// How typed lines are sent.
+    pub send: send::SendOpts,
 }
 
 /// A REPL attached to a command: its input replaces stdin, its controls are served by
@@ -459,8 +570,7 @@ impl Attached {
     pub async fn start(
         out: &crate::output::Output,
         prompt: String,
-        args: &crate::cli::ReplArgs,
-        send: &crate::cli::SendArgs,
+        setup: &ReplSetup,
         peers: Option<Arc<Peers>>,
     ) -> anyhow::Result<Attached> {
         // Whatever was printed before must be on screen before the prompt is drawn.
@@ -468,9 +578,9 @@ impl Attached {
         let prompt = Arc::new(Mutex::new(prompt));
         let repl = start(ReplOptions {
             prompt: prompt.clone(),
-            history: !args.no_history,
-            crlf: send.crlf,
-            pickle_protocol: send.pickle_protocol,
+            history: setup.history,
+            crlf: setup.send.crlf,
+            pickle_protocol: setup.send.pickle_protocol,
             peers,
         })?;
         let active = Arc::new(std::sync::atomic::AtomicBool::new(true));
@@ -498,8 +608,26 @@ impl Attached {
                 Control::Quit => return,
             }
         }
-        // The REPL ended without /quit (Ctrl-D, /close): keep running until the peer closes.
+        // The editor thread ended without /quit (the network side stopped taking input, or a second
+        // Ctrl-C raised SIGINT): the command ends by its own rules or by that signal.
         std::future::pending::<()>().await
+    }
+
+    /// Runs `work` (the command's network side) with the REPL attached: `/mode` requests are applied
+    /// meanwhile, and `/quit` ends it early (`None`). Either way the session is closed: what was
+    /// printed is on screen, the prompt erased, the terminal restored.
+    pub async fn run<T>(
+        control: mpsc::UnboundedReceiver<Control>,
+        out: &crate::output::Output,
+        work: impl std::future::Future<Output = T>,
+    ) -> Option<T> {
+        let result = tokio::select! {
+            r = work => Some(r),
+            () = Attached::serve_controls(control, out.clone()) => None,
+        };
+        out.flush().await;
+        end_session();
+        result
     }
 
     /// Splits off the control channel so it can be served beside the relay.
@@ -529,8 +657,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(terminal_safe(b"hi\x1b[2J\n"), "hi\\x1b[2J");
-        assert_eq!(terminal_safe(b"a\tb\nc"), "a\tb\nc");
+    fn to_takes_numbers_and_addresses_alike() {
+        let a: std::net::SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let b: std::net::SocketAddr = "[::1]:6000".parse().unwrap();
+        use crate::accept::Peer as Addr;
+        let peer = |number, addr, desc: &str| Peer {
+            number,
+            addr,
+            desc: desc.into(),
+        };
+        let list = vec![
+            peer(1, Addr::Ip(a), "x"),
+            peer(2, Addr::Ip(b), "y"),
+            peer(3, Addr::Local("/tmp/s.sock".into()), "z"),
+            peer(
+                4,
+                Addr::Local("a local process (pid 1, uid 0, gid 0)".into()),
+                "w",
+            ),
+        ];
+        let to = |arg, any| choose(arg, &list, any).map(|p| p.map(|p| p.number));
+        for any in [false, true] {
+            assert_eq!(to("1", any), Ok(Some(1)));
+            assert_eq!(to("2", any), Ok(Some(2)));
+            assert_eq!(to("127.0.0.1:5000", any), Ok(Some(1)));
+            assert_eq!(to("[::ffff:127.0.0.1]:5000", any), Ok(Some(1)));
+            assert_eq!(to("/tmp/s.sock", any), Ok(Some(3)));
+            assert_eq!(to("4", any), Ok(Some(4)));
+            assert_eq!(to("all", any), Ok(None));
+            assert!(to("5", any).is_err());
+            assert!(to("nonsense", any).is_err());
+        }
+        let elsewhere = "10.0.0.1:9";
+        assert!(choose(elsewhere, &list, false).is_err());
+        assert_eq!(
+            choose(elsewhere, &list, true).map(|p| p.map(|p| p.addr)),
+            Ok(Some(Addr::Ip(elsewhere.parse().unwrap())))
+        );
     }
 }

@@ -5,8 +5,30 @@
 //! Blank lines are skipped in the hex and pickle modes; the line ending (`\n` or `\r\n`) is never part
 //! of a hex or pickle message.
 
-use crate::cli::SendMode;
 use crate::pickle;
+
+/// How typed or piped input is turned into bytes to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SendMode {
+    /// Bytes exactly as read.
+    #[default]
+    Raw,
+    /// Each line is hex digits (spaces allowed), sent as the bytes they spell.
+    Hex,
+    /// Each line is a Python literal, sent as one pickle.
+    Pickle,
+}
+
+/// How a command sends what is typed or piped, as the library takes it (the CLI's `SendArgs`
+/// without clap: `(&args.send).into()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendOpts {
+    pub mode: SendMode,
+    /// Pickle protocol of `--send pickle` (0 to 5).
+    pub pickle_protocol: u8,
+    /// LF is sent as CR LF.
+    pub crlf: bool,
+}
 
 /// Why a line could not be encoded, and where (1-based column).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,59 +71,65 @@ struct HexLines;
 impl Encode for HexLines {
     fn encode(&mut self, line: &[u8]) -> Result<Option<Vec<u8>>, LineError> {
         let line = strip_line_end(line);
-        let mut out = Vec::with_capacity(line.len() / 2);
-        // The pending high nibble and the column of its digit.
-        let mut high: Option<(u8, usize)> = None;
+        // The digits without the blanks between them, and the column of the last one.
+        let mut digits = Vec::with_capacity(line.len());
+        let mut last_column = 0;
         let mut column = 0;
         let mut i = 0;
         while i < line.len() {
             column += 1;
             let b = line[i];
-            if b == b' ' || b == b'\t' {
-                i += 1;
-                continue;
-            }
-            let digit = match b {
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                b'A'..=b'F' => b - b'A' + 10,
-                _ => {
-                    let shown = match std::str::from_utf8(&line[i..]) {
-                        Ok(s) => s.chars().next().map(|c| format!("{c:?}")),
-                        Err(e) if e.valid_up_to() > 0 => {
-                            std::str::from_utf8(&line[i..i + e.valid_up_to()])
-                                .ok()
-                                .and_then(|s| s.chars().next())
-                                .map(|c| format!("{c:?}"))
-                        }
-                        Err(_) => None,
-                    }
-                    .unwrap_or_else(|| format!("byte 0x{b:02x}"));
-                    let hint = if (b == b'x' || b == b'X') && high == Some((0, column - 1)) {
-                        " (write plain hex digits, without 0x)"
-                    } else {
-                        ""
-                    };
-                    return Err(LineError {
-                        column,
-                        message: format!("{shown} is not a hex digit{hint}"),
-                    });
-                }
-            };
-            match high.take() {
-                Some((h, _)) => out.push(h << 4 | digit),
-                None => high = Some((digit, column)),
+            if b.is_ascii_hexdigit() {
+                digits.push(b);
+                last_column = column;
+            } else if b != b' ' && b != b'\t' {
+                return Err(not_a_digit(
+                    &line[i..],
+                    column,
+                    digits.len() % 2 == 1
+                        && digits.last() == Some(&b'0')
+                        && last_column == column - 1,
+                ));
             }
             // Count one column per character, not per byte.
             i += utf8_len(b);
         }
-        if let Some((_, at)) = high {
+        if digits.len() % 2 == 1 {
             return Err(LineError {
-                column: at,
+                column: last_column,
                 message: "odd number of hex digits: this digit has no partner".into(),
             });
         }
+        // Only hex digits, an even number of them: this cannot fail.
+        let out = hex::decode(&digits).map_err(|e| LineError {
+            column: 1,
+            message: e.to_string(),
+        })?;
         Ok(if out.is_empty() { None } else { Some(out) })
+    }
+}
+
+/// The error for `rest[0]`, which is not a hex digit, at `column`; `after_lone_zero`: it follows a
+/// `0` that starts a byte (`0x41`).
+fn not_a_digit(rest: &[u8], column: usize, after_lone_zero: bool) -> LineError {
+    let b = rest[0];
+    let shown = match std::str::from_utf8(rest) {
+        Ok(s) => s.chars().next().map(|c| format!("{c:?}")),
+        Err(e) if e.valid_up_to() > 0 => std::str::from_utf8(&rest[..e.valid_up_to()])
+            .ok()
+            .and_then(|s| s.chars().next())
+            .map(|c| format!("{c:?}")),
+        Err(_) => None,
+    }
+    .unwrap_or_else(|| format!("byte 0x{b:02x}"));
+    let hint = if (b == b'x' || b == b'X') && after_lone_zero {
+        " (write plain hex digits, without 0x)"
+    } else {
+        ""
+    };
+    LineError {
+        column,
+        message: format!("{shown} is not a hex digit{hint}"),
     }
 }
 

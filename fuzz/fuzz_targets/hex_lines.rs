@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockkit::cli::SendMode;
+use sockkit::send::SendMode;
 
 fuzz_target!(|data: &[u8]| {
     let mut enc = sockkit::send::encoder(SendMode::Hex, 4);

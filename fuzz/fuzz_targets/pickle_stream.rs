@@ -3,8 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockkit::cli::Framing;
-use sockkit::pickle::{Event, Limits, PickleStream};
+use sockkit::pickle::{Event, Framing, Limits, PickleStream};
 
 fn events(chunks: &[&[u8]], framing: Framing) -> Vec<String> {
     let mut s = PickleStream::new(framing, Limits::with_max_message(1 << 16));

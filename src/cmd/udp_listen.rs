@@ -1,62 +1,184 @@
 //! `sockkit udp-listen [HOST] PORT`: receives datagrams from any number of senders and answers the most
 //! recent one, as `nc -u -l` does in the echo tutorial, but without locking onto the first sender.
 //!
-//! Each datagram is shown on its own, never split or joined. With `--show-sender` (or -v) each one is
+//! Each datagram is shown on its own, never split or joined. With `--show-sender` each one is
 //! preceded by a line `ADDRESS LENGTH` (`127.0.0.1:50344 12`, `[::1]:50344 12`) and followed by a newline,
 //! so a script can read the header line, then exactly LENGTH bytes, then the newline; in hex and pickle
 //! modes the sender heads the block instead. Each line typed on stdin is sent, newline included, as one
-//! datagram to the latest sender (or the one chosen with the REPL's `/to`).
+//! datagram to the latest sender (or the one chosen with the REPL's `/to`). `-v` never changes stdout:
+//! it says on stderr who sent each datagram and how long it was, and every second and at the end how
+//! many came and how many the kernel dropped for want of room in the receive buffer (`--rcvbuf`).
+//!
+//! `udp-listen -U PATH` receives on a Unix datagram socket instead (module `unix` below), with the
+//! same display, REPL and answers; a sender is shown by its socket's path or abstract name.
+//!
+//! Datagrams are taken in batches ([`crate::dgram`]): all those waiting, in one system call on Linux,
+//! handed to the stdout thread as one message.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use crate::cli::{DisplayMode, UdpListenArgs};
-use crate::error::{describe_io, usage, ExitCode};
+use crate::accept;
+use crate::cli::UdpListenArgs;
+use crate::dgram::Receiver;
+use crate::error::{describe_io, ExitCode};
 use crate::input::{self, InputOpts};
 use crate::net::{self, display_addr, Family, ListenAddr, Resolve};
 use crate::output::{OutMsg, Output};
-use crate::render::StreamLabel;
-use crate::repl::{Attached, Peers};
+use crate::repl::{Attached, Peer, Peers};
 
-/// Largest UDP payload over IPv4 (65,535 minus IP and UDP headers); IPv6 allows 65,527, and a buffer
-/// one byte larger than either shows truncation never happens.
-const MAX_DATAGRAM: usize = 65_536;
+/// The receive buffer asked for when --rcvbuf is not given: room for a burst of about 4,000 small
+/// datagrams (the kernel counts about 1 KiB per datagram however small) while stdout catches up.
+const DEFAULT_RCVBUF: usize = 4 << 20;
 
-/// Raw payloads gathered into one write to stdout, at most.
-const BATCH: usize = 256 * 1024;
+/// How often -v says how many datagrams came and how many the kernel dropped.
+const STATS_EVERY: Duration = Duration::from_secs(1);
 
 pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
-    let at = ListenAddr::from_args(&args.addr, args.port)?;
-    if args.count == Some(0) {
-        return Err(usage("--count must be at least 1"));
+    crate::cli::check_unix_mode(&args.unix, args.unix_mode)?;
+    if let Some(path) = args.unix.as_deref() {
+        #[cfg(unix)]
+        {
+            let addr = crate::unix::UnixAddr::parse(path)?;
+            let opts = crate::unix::BindOpts {
+                mode: args.unix_mode,
+            };
+            return unix::run(args, out, addr, opts).await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            return Err(crate::error::usage(crate::error::NO_UNIX_SOCKETS));
+        }
     }
+    let at = ListenAddr::from_args(&args.addr, args.port)?;
     let resolve = Resolve {
         family: Family::from_flags(args.family.ipv4, args.family.ipv6),
         numeric: args.family.numeric,
     };
     let socket = net::listen_udp(&at, resolve).await?;
     let local = socket.local_addr()?;
+    size_receive_buffer(&socket, args.rcvbuf, args.verbose);
     if args.verbose || at.port == 0 {
         eprintln!("sockkit: listening on {local} (udp)");
     }
-    let show_sender = args.show_sender || args.verbose;
-    let mode = args.display.mode();
+    let show_sender = args.show_sender;
 
     let peers = Arc::new(Peers {
         any_address: true,
         ..Peers::default()
     });
+    let (typed, quit) = typed_lines(&args, &out, format!("udp {local}> "), &peers).await?;
+    tokio::pin!(quit);
+    let mut typed: Option<mpsc::Receiver<Bytes>> = typed;
+    let mut rx = Receiver::new(&socket);
+    let mut stats = Stats {
+        verbose: args.verbose,
+        received: 0,
+        dropped: rx.dropped(),
+        reported: (0, rx.dropped()),
+    };
+    let mut tick = tokio::time::interval(STATS_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last: Option<SocketAddr> = None;
+    let mut stop = std::pin::pin!(crate::stopped());
+    loop {
+        let left = args.count.map(|c| c - stats.received);
+        tokio::select! {
+            // A signal: what was received is with the stdout thread already.
+            () = &mut stop => break,
+            // Cancel-safe: a batch is only taken once the socket is readable, without waiting.
+            r = rx.recv(&socket, left) => {
+                let mut batch = match r {
+                    Ok(batch) => batch,
+                    Err(e) => {
+                        // An ICMP error for an earlier reply (its sender went away): not fatal.
+                        if args.verbose {
+                            eprintln!("sockkit: {}", describe_io(&e));
+                        }
+                        continue;
+                    }
+                };
+                let taken = batch.len() as u64;
+                stats.dropped = rx.dropped();
+                let mut said = String::new();
+                for (from, payload) in batch.iter() {
+                    let shown = display_addr(from);
+                    if args.verbose {
+                        said.push_str(&format!("sockkit: {} bytes from {shown}\n", payload.len()));
+                    }
+                    // The REPL lists every sender; a burst from one sender updates the list once.
+                    if last != Some(from) {
+                        if let Some(before) = last {
+                            remember(&peers, display_addr(before));
+                        }
+                        last = Some(from);
+                    }
+                    if args.echo {
+                        if let Err(e) = socket.send_to(payload, from).await {
+                            eprintln!("sockkit: could not echo to {shown}: {}", describe_io(&e));
+                        }
+                    }
+                }
+                if let Some(from) = last {
+                    remember(&peers, display_addr(from));
+                }
+                // One write for the batch's lines: stderr is unbuffered.
+                eprint!("{said}");
+                let error = batch.error.take();
+                out.send(OutMsg::Datagrams { batch, show_sender }).await;
+                // Counted once handed to stdout, so that the count -v gives on Ctrl-C (which may
+                // cancel the send above) is what stdout shows.
+                stats.received += taken;
+                if let (Some(e), true) = (error, args.verbose) {
+                    eprintln!("sockkit: {}", describe_io(&e));
+                }
+                if Some(stats.received) == args.count {
+                    break;
+                }
+            }
+            line = async { typed.as_mut().expect("checked by the guard").recv().await }, if typed.is_some() => {
+                match line {
+                    Some(line) => send_line(&socket, &line, last, &peers).await,
+                    // stdin ended: keep receiving (stop with Ctrl-C or --count).
+                    None => typed = None,
+                }
+            }
+            _ = tick.tick(), if args.verbose => stats.report_if_changed(),
+            () = &mut quit => break,
+        }
+    }
+    out.flush().await;
+    crate::repl::end_session();
+    Ok(if input::had_errors() {
+        ExitCode::Failure
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// Where the lines to send come from (the REPL, or stdin line by line), and a future that resolves
+/// when the REPL asks to quit (never without it).
+async fn typed_lines(
+    args: &UdpListenArgs,
+    out: &Output,
+    prompt: String,
+    peers: &Arc<Peers>,
+) -> Result<(
+    Option<mpsc::Receiver<Bytes>>,
+    impl std::future::Future<Output = ()>,
+)> {
     let (typed, control) = if args.repl.wanted() {
         let mut repl = Attached::start(
-            &out,
-            format!("udp {local}> "),
-            &args.repl,
-            &args.send,
+            out,
+            prompt,
+            &args.repl.setup(&args.send),
             Some(peers.clone()),
         )
         .await?;
@@ -71,121 +193,95 @@ pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
         };
         (Some(input::spawn(opts)), None)
     };
-    let quit = async {
+    let out = out.clone();
+    let quit = async move {
         match control {
-            Some(c) => Attached::serve_controls(c, out.clone()).await,
+            Some(c) => Attached::serve_controls(c, out).await,
             None => std::future::pending().await,
         }
     };
-    tokio::pin!(quit);
-    let mut typed: Option<mpsc::Receiver<Bytes>> = typed;
-    let batchable = mode == DisplayMode::Raw && !show_sender && !args.echo;
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    let mut last: Option<SocketAddr> = None;
-    let mut received = 0u64;
-    loop {
-        tokio::select! {
-            r = socket.recv_from(&mut buf) => {
-                let (n, from) = match r {
-                    Ok(x) => x,
-                    Err(e) => {
-                        // An ICMP error for an earlier reply (its sender went away): not fatal.
-                        if args.verbose {
-                            eprintln!("sockkit: {}", describe_io(&e));
-                        }
-                        continue;
-                    }
-                };
-                last = Some(from);
-                let shown = display_addr(from);
-                remember(&peers, shown);
-                received += 1;
-                if batchable {
-                    // Raw payloads shown back to back: take every datagram already waiting, one write.
-                    let mut batch = BytesMut::with_capacity(BATCH);
-                    batch.extend_from_slice(&buf[..n]);
-                    while batch.len() < BATCH && Some(received) != args.count {
-                        match socket.try_recv_from(&mut buf) {
-                            Ok((n, from)) => {
-                                batch.extend_from_slice(&buf[..n]);
-                                last = Some(from);
-                                received += 1;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    if let Some(from) = last {
-                        remember(&peers, display_addr(from));
-                    }
-                    out.data(0, batch.freeze()).await;
-                } else {
-                    let data = Bytes::copy_from_slice(&buf[..n]);
-                    out.send(datagram(shown, data.clone(), mode, show_sender, args.verbose)).await;
-                    if args.echo {
-                        if let Err(e) = socket.send_to(&data, from).await {
-                            eprintln!("sockkit: could not echo to {shown}: {}", describe_io(&e));
-                        }
-                    }
-                }
-                if Some(received) == args.count {
-                    break;
-                }
-            }
-            line = async { typed.as_mut().expect("checked by the guard").recv().await }, if typed.is_some() => {
-                match line {
-                    Some(line) => send_line(&socket, &line, last, &peers).await,
-                    // stdin ended: keep receiving (stop with Ctrl-C or --count).
-                    None => typed = None,
-                }
-            }
-            () = &mut quit => break,
+    Ok((typed, quit))
+}
+
+/// Asks for a receive buffer sized for bursts (or --rcvbuf), and says so when the kernel gives less:
+/// always for --rcvbuf, with -v for the default.
+fn size_receive_buffer(socket: &UdpSocket, asked: Option<usize>, verbose: bool) {
+    let want = asked.unwrap_or(DEFAULT_RCVBUF);
+    let tell = asked.is_some() || verbose;
+    match net::set_recv_buffer(socket, want) {
+        Ok(got) if got < want && tell => {
+            let limit = if cfg!(target_os = "linux") {
+                "the system's limit, net.core.rmem_max"
+            } else {
+                "the system's limit"
+            };
+            eprintln!(
+                "sockkit: note: the receive buffer is {got} bytes, not the {want} asked for ({limit}); \
+                 a burst that does not fit is dropped"
+            );
+        }
+        Ok(_) => {}
+        Err(e) if tell => eprintln!(
+            "sockkit: note: could not set the receive buffer to {want} bytes: {}",
+            describe_io(&e)
+        ),
+        Err(_) => {}
+    }
+}
+
+/// What -v says every second (when it changed) and at the end: datagrams received and, where the
+/// system counts them, datagrams the kernel dropped because the receive buffer was full.
+struct Stats {
+    verbose: bool,
+    received: u64,
+    dropped: Option<u64>,
+    reported: (u64, Option<u64>),
+}
+
+impl Stats {
+    fn line(&self) -> String {
+        let n = self.received;
+        let s = if n == 1 { "" } else { "s" };
+        match self.dropped {
+            Some(m) => format!("sockkit: received {n} datagram{s}, kernel dropped {m}"),
+            None => format!(
+                "sockkit: received {n} datagram{s} (this system does not count kernel drops)"
+            ),
         }
     }
-    out.flush().await;
-    crate::repl::end_session();
-    Ok(if input::had_errors() {
-        ExitCode::Failure
-    } else {
-        ExitCode::Success
-    })
-}
 
-/// The display of one received datagram.
-pub fn datagram(
-    from: SocketAddr,
-    data: Bytes,
-    mode: DisplayMode,
-    show_sender: bool,
-    verbose: bool,
-) -> OutMsg {
-    let header =
-        (show_sender && mode == DisplayMode::Raw).then(|| format!("{from} {}", data.len()));
-    let label = StreamLabel {
-        peer: show_sender.then(|| from.to_string()),
-        direction: "received",
-    };
-    let data = if header.is_some() {
-        // Header, LENGTH bytes, newline: the format scripts rely on.
-        let mut v = data.to_vec();
-        v.push(b'\n');
-        Bytes::from(v)
-    } else {
-        data
-    };
-    let _ = verbose;
-    OutMsg::Datagram {
-        header,
-        label,
-        bytes: data,
+    fn report_if_changed(&mut self) {
+        if self.reported != (self.received, self.dropped) {
+            self.reported = (self.received, self.dropped);
+            eprintln!("{}", self.line());
+        }
     }
 }
 
-/// Adds a sender to the REPL's list (most recent last, at most 64 kept).
+/// The final count is said on drop, so that it is said however the command ends: --count, /quit,
+/// an error, or Ctrl-C (which drops the command's future).
+impl Drop for Stats {
+    fn drop(&mut self) {
+        if self.verbose {
+            eprintln!("{}", self.line());
+        }
+    }
+}
+
+/// Adds a sender to the REPL's list (most recent last, at most 64 kept). A sender keeps the number it
+/// was first given, so `/to N` means the same sender for as long as it is listed.
 fn remember(peers: &Peers, addr: SocketAddr) {
     if let Ok(mut list) = peers.list.lock() {
-        let name = addr.to_string();
-        list.retain(|(n, _)| n != &name);
-        list.push((name.clone(), format!("sender {name}")));
+        let addr = accept::Peer::Ip(addr);
+        let number = match list.iter().position(|p| p.addr == addr) {
+            Some(i) => list.remove(i).number,
+            None => list.iter().map(|p| p.number).max().unwrap_or(0) + 1,
+        };
+        list.push(Peer {
+            number,
+            addr,
+            desc: "sender".into(),
+        });
         if list.len() > 64 {
             list.remove(0);
         }
@@ -193,12 +289,13 @@ fn remember(peers: &Peers, addr: SocketAddr) {
 }
 
 async fn send_line(socket: &UdpSocket, line: &[u8], last: Option<SocketAddr>, peers: &Peers) {
-    let chosen = peers
-        .target
-        .lock()
-        .ok()
-        .and_then(|t| t.clone())
-        .and_then(|t| t.parse::<SocketAddr>().ok());
+    let chosen = peers.target.lock().ok().and_then(|t| match &*t {
+        Some(Peer {
+            addr: accept::Peer::Ip(a),
+            ..
+        }) => Some(*a),
+        _ => None,
+    });
     let Some(to) = chosen.or(last) else {
         eprintln!(
             "sockkit: nothing sent: no datagram received yet, so there is no one to answer ({} bytes dropped)",
@@ -219,5 +316,141 @@ async fn send_line(socket: &UdpSocket, line: &[u8], last: Option<SocketAddr>, pe
             display_addr(to),
             describe_io(&e)
         );
+    }
+}
+
+/// `udp-listen -U PATH`: the same over a Unix datagram socket, one datagram at a time (a Unix
+/// sender waits for room instead of losing datagrams, so there is no drop count to keep).
+#[cfg(unix)]
+mod unix {
+    use super::*;
+    use crate::unix::{self as ux, BindOpts, UnixAddr};
+
+    pub(super) async fn run(
+        args: UdpListenArgs,
+        out: Output,
+        addr: UnixAddr,
+        opts: BindOpts,
+    ) -> Result<ExitCode> {
+        // Held until the command returns (or a signal drops it): then the socket file goes.
+        let (socket, _file) = ux::bind_datagram(&addr, opts)?;
+        eprintln!("sockkit: listening on {addr} (unix datagrams)");
+        let peers = Arc::new(Peers::default());
+        let (typed, quit) = typed_lines(&args, &out, format!("unix {addr}> "), &peers).await?;
+        tokio::pin!(quit);
+        let mut typed = typed;
+        let mode = args.display.mode();
+        let mut buf = vec![0u8; crate::dgram::MAX_DATAGRAM];
+        let mut received = 0u64;
+        // The latest sender: `Some(None)` when its socket has no name (it cannot be answered).
+        let mut last: Option<Option<UnixAddr>> = None;
+        loop {
+            tokio::select! {
+                r = socket.recv_from(&mut buf) => {
+                    let (n, from) = match r {
+                        Ok(got) => got,
+                        Err(e) => {
+                            eprintln!("sockkit: receiving on {addr}: {}", describe_io(&e));
+                            continue;
+                        }
+                    };
+                    let from = UnixAddr::from_peer(&from);
+                    let shown = from
+                        .as_ref()
+                        .map_or_else(|| "(unnamed)".to_string(), |a| a.to_string());
+                    if args.verbose {
+                        eprintln!("sockkit: {n} bytes from {shown}");
+                    }
+                    if let Some(f) = &from {
+                        remember(&peers, f);
+                        if args.echo {
+                            if let Err(e) = ux::send_to(&socket, &buf[..n], f).await {
+                                eprintln!("sockkit: could not echo to {f}: {}", describe_io(&e));
+                            }
+                        }
+                    }
+                    last = Some(from);
+                    out.send(OutMsg::datagram(&shown, &buf[..n], mode, args.show_sender))
+                        .await;
+                    received += 1;
+                    if Some(received) == args.count {
+                        break;
+                    }
+                }
+                line = async { typed.as_mut().expect("checked by the guard").recv().await }, if typed.is_some() => {
+                    match line {
+                        Some(line) => send_line(&socket, &line, &last, &peers).await,
+                        // stdin ended: keep receiving (stop with Ctrl-C or --count).
+                        None => typed = None,
+                    }
+                }
+                () = &mut quit => break,
+                // A signal: end now, so the socket file goes at once.
+                () = crate::stopped() => break,
+            }
+        }
+        out.flush().await;
+        crate::repl::end_session();
+        if args.verbose {
+            let s = if received == 1 { "" } else { "s" };
+            eprintln!("sockkit: received {received} datagram{s}");
+        }
+        Ok(if input::had_errors() {
+            ExitCode::Failure
+        } else {
+            ExitCode::Success
+        })
+    }
+
+    /// Adds a named sender to the REPL's list, as [`super::remember`] does for UDP.
+    fn remember(peers: &Peers, addr: &UnixAddr) {
+        if let Ok(mut list) = peers.list.lock() {
+            let addr = accept::Peer::Local(addr.to_string());
+            let number = match list.iter().position(|p| p.addr == addr) {
+                Some(i) => list.remove(i).number,
+                None => list.iter().map(|p| p.number).max().unwrap_or(0) + 1,
+            };
+            list.push(Peer {
+                number,
+                addr,
+                desc: "sender".into(),
+            });
+            if list.len() > 64 {
+                list.remove(0);
+            }
+        }
+    }
+
+    async fn send_line(
+        socket: &tokio::net::UnixDatagram,
+        line: &[u8],
+        last: &Option<Option<UnixAddr>>,
+        peers: &Peers,
+    ) {
+        let chosen = peers.target.lock().ok().and_then(|t| match &*t {
+            Some(Peer {
+                addr: accept::Peer::Local(name),
+                ..
+            }) => UnixAddr::parse(name).ok(),
+            _ => None,
+        });
+        let to = match (chosen, last) {
+            (Some(to), _) => to,
+            (None, Some(Some(to))) => to.clone(),
+            (None, _) => {
+                let why = match last {
+                    None => "no datagram received yet, so there is no one to answer",
+                    Some(_) => "the latest sender's socket has no name, so it cannot be answered",
+                };
+                eprintln!(
+                    "sockkit: nothing sent: {why} ({} bytes dropped)",
+                    line.len()
+                );
+                return;
+            }
+        };
+        if let Err(e) = ux::send_to(socket, line, &to).await {
+            eprintln!("sockkit: could not send to {to}: {}", describe_io(&e));
+        }
     }
 }

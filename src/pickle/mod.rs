@@ -7,16 +7,35 @@
 //! - send side: [`literal`] parses Python literals and [`encode`] writes pickles of protocols 0 to 5
 //!   exactly as CPython does.
 
-pub mod decode;
+mod compat_table;
+pub(crate) mod decode;
+// Public for the fuzz targets, as are the re-exports below.
 pub mod encode;
 pub mod literal;
-pub mod repr;
-pub mod scan;
-pub mod stream;
+pub(crate) mod pyobj;
+pub(crate) mod repr;
+pub(crate) mod scan;
+mod stdlib;
+pub(crate) mod stream;
 mod unicode_table;
-pub mod value;
+pub(crate) mod value;
 
 pub use decode::Decoded;
 pub use scan::Limits;
-pub use stream::{Event, PickleStream};
-pub use value::Value;
+pub use stream::{Event, Framing, PickleStream};
+pub use value::{PyStr, Value};
+
+/// The oracle of the unit tests: python3 runs `code`, and its stdout comes back.
+#[cfg(test)]
+fn python(code: &str) -> String {
+    let out = std::process::Command::new("python3")
+        .args(["-c", code])
+        .output()
+        .expect("python3 is needed for the oracle tests");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("python3 prints UTF-8")
+}

@@ -22,7 +22,16 @@ pub struct Limits {
     pub max_output: usize,
     /// Most nodes `to_value` builds for one message (1,000,000), for the same reason.
     pub max_nodes: usize,
+    /// Most memory decoding one message may use, in bytes: objects, the stack, the memo, text and
+    /// container items all count (6 times `max_message`, so 96 MiB by default: a 16 MiB list of
+    /// floats needs 70). A pickle can ask for far more memory than its size (one byte of `]` is a
+    /// whole list; one byte of MEMOIZE a memo entry); past this budget it is refused as invalid
+    /// rather than built.
+    pub max_memory: usize,
 }
+
+/// How many times `max_message` one message may use while it is decoded (see `Limits::max_memory`).
+pub const MEMORY_PER_MESSAGE_BYTE: usize = 6;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -32,6 +41,7 @@ impl Default for Limits {
             max_marks: 10_000,
             max_output: 16 * 1024 * 1024,
             max_nodes: 1_000_000,
+            max_memory: MEMORY_PER_MESSAGE_BYTE * 16 * 1024 * 1024,
         }
     }
 }
@@ -39,9 +49,14 @@ impl Default for Limits {
 impl Limits {
     /// The default limits with another largest message size.
     pub fn with_max_message(max_message: usize) -> Limits {
+        // Decoded offsets are 32-bit; a message over 1 GiB is refused rather than mis-decoded.
+        let max_message = max_message.min(1 << 30);
         Limits {
-            // Decoded offsets are 32-bit; a message over 1 GiB is refused rather than mis-decoded.
-            max_message: max_message.min(1 << 30),
+            max_message,
+            // At least 1 MiB, so a small --max-message still decodes ordinary pickles.
+            max_memory: max_message
+                .saturating_mul(MEMORY_PER_MESSAGE_BYTE)
+                .max(1 << 20),
             ..Limits::default()
         }
     }
@@ -228,8 +243,10 @@ const fn arg_table() -> [Arg; 256] {
 
 static ARGS: [Arg; 256] = arg_table();
 
-/// The opcode's name, for error messages.
-pub(crate) fn op_name(code: u8) -> String {
+/// The name of an opcode that works on the stack or reads a text argument, for error messages;
+/// other opcodes are named by their byte (`opcode 0x8c`). Length-prefixed opcodes are named by
+/// [`sized_family_name`].
+pub(crate) fn opcode_name(code: u8) -> String {
     use op::*;
     let name = match code {
         MARK => "MARK",
@@ -302,11 +319,6 @@ impl Scanner {
         self.marks.clear();
     }
 
-    /// How far the scan got (bytes of the message already checked).
-    pub fn position(&self) -> usize {
-        self.pos
-    }
-
     /// Scans `buf`, the bytes of one message buffered so far, from where the last call stopped.
     pub fn scan(&mut self, buf: &[u8], limits: &Limits) -> Scan {
         let max = limits.max_message;
@@ -336,7 +348,7 @@ impl Scanner {
                             p,
                             format!(
                                 "{} declares {len} bytes, over the {max}-byte limit",
-                                op_name2(code)
+                                sized_family_name(code)
                             ),
                         );
                     }
@@ -356,7 +368,7 @@ impl Scanner {
                                 p,
                                 format!(
                                     "{} argument holds byte 0x{:02x}",
-                                    op_name(code),
+                                    opcode_name(code),
                                     buf[from + i]
                                 ),
                             );
@@ -436,7 +448,10 @@ impl Scanner {
     /// Requires `n` items above the innermost MARK.
     fn need(&self, n: usize, code: u8) -> Step {
         if self.stack - self.fence() < n {
-            Err(format!("{} on a stack with too few items", op_name(code)))
+            Err(format!(
+                "{} on a stack with too few items",
+                opcode_name(code)
+            ))
         } else {
             Ok(())
         }
@@ -444,7 +459,7 @@ impl Scanner {
 
     fn pop_mark(&mut self, code: u8) -> Result<usize, String> {
         let Some(m) = self.marks.pop() else {
-            return Err(format!("{} without a MARK", op_name(code)));
+            return Err(format!("{} without a MARK", opcode_name(code)));
         };
         let items = self.stack - m;
         self.stack = m;
@@ -535,7 +550,9 @@ fn line_byte_check(code: u8) -> fn(u8) -> bool {
     }
 }
 
-fn op_name2(code: u8) -> &'static str {
+/// The family name of a length-prefixed opcode, for "declares N bytes" errors: every width of
+/// BINBYTES is `BINBYTES`, as a person reading the limit error knows it.
+fn sized_family_name(code: u8) -> &'static str {
     use op::*;
     match code {
         SHORT_BINSTRING | BINSTRING => "BINSTRING",

@@ -6,8 +6,7 @@
 //! `None`. Each complete pickle is decoded exactly once, however the stream was split into reads.
 //!
 //! ```
-//! use sockkit::cli::Framing;
-//! use sockkit::pickle::stream::{Event, PickleStream};
+//! use sockkit::pickle::{Event, Framing, PickleStream};
 //! use sockkit::pickle::Limits;
 //!
 //! let mut s = PickleStream::new(Framing::Stop, Limits::default());
@@ -28,7 +27,6 @@
 
 use super::decode::{Decoded, Decoder};
 use super::scan::{Limits, Scan, Scanner};
-use crate::cli::Framing;
 
 /// At most this many bad bytes are kept to show in one [`Event::Invalid`].
 pub const MAX_SHOWN: usize = 4096;
@@ -36,8 +34,22 @@ pub const MAX_SHOWN: usize = 4096;
 /// A bad stretch still going on is reported at least every this many bytes.
 const MAX_GARBAGE: u64 = 16 * 1024 * 1024;
 
+/// Buffers (the stream's, a recycled arena) larger than this are freed once empty rather than kept
+/// for the connection's next message.
+const KEEP_BUFFER: usize = 1 << 20;
+
 /// A failed message scanned for longer than this is skipped, not re-scanned byte by byte.
 const RESCAN_WINDOW: usize = 256;
+
+/// Where one pickle ends and the next begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Framing {
+    /// Pickles back to back; each ends at its STOP opcode (what the socket labs send).
+    #[default]
+    Stop,
+    /// Each pickle after a 4-byte big-endian length, as Python's multiprocessing.connection sends.
+    Len32,
+}
 
 /// What the stream holds next.
 #[derive(Debug)]
@@ -82,8 +94,51 @@ pub struct PickleStream {
     pending: Option<Event>,
     /// STOP framing: discarding bytes until a protocol header.
     seek_header: bool,
-    /// len32 framing: bytes of an oversized message still to discard.
-    skip: u64,
+    /// len32 framing: an oversized message being discarded.
+    oversize: Option<Oversize>,
+}
+
+/// len32 framing: a message whose length prefix is over the limit, discarded as it arrives and
+/// reported once it has passed (or the stream ended), with the bytes that really came.
+#[derive(Debug)]
+struct Oversize {
+    /// The length the prefix announced.
+    announced: u64,
+    /// Bytes of it still to discard.
+    left: u64,
+    /// The prefix and the first bytes of the body (at most [`MAX_SHOWN`]).
+    shown: Vec<u8>,
+}
+
+impl Oversize {
+    /// Discards the next `bytes` of the message.
+    fn eat(&mut self, bytes: &[u8]) {
+        let room = MAX_SHOWN.saturating_sub(self.shown.len());
+        self.shown
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.left -= bytes.len() as u64;
+    }
+
+    fn into_event(self, max: usize) -> Event {
+        let got = self.announced - self.left;
+        let reason = if self.left == 0 {
+            format!(
+                "length prefix of {} bytes is over the {max}-byte limit; message skipped",
+                self.announced
+            )
+        } else {
+            format!(
+                "length prefix of {} bytes is over the {max}-byte limit; the stream ended after \
+                 {got} of them",
+                self.announced
+            )
+        };
+        Event::Invalid {
+            reason,
+            bytes: self.shown,
+            skipped: 4 + got,
+        }
+    }
 }
 
 fn is_header(b: &[u8]) -> bool {
@@ -104,7 +159,7 @@ impl PickleStream {
             garbage: None,
             pending: None,
             seek_header: false,
-            skip: 0,
+            oversize: None,
         }
     }
 
@@ -113,23 +168,44 @@ impl PickleStream {
         if self.start == self.buf.len() {
             self.buf.clear();
             self.start = 0;
+            // Give back the memory of one large message rather than keep it for the connection.
+            if self.buf.capacity() > KEEP_BUFFER {
+                self.buf = Vec::new();
+            }
         } else if self.start > 0 && self.start >= self.buf.len() / 2 {
             self.buf.drain(..self.start);
             self.start = 0;
+            if self.buf.capacity() > KEEP_BUFFER && self.buf.len() < self.buf.capacity() / 4 {
+                self.buf.shrink_to(KEEP_BUFFER.max(2 * self.buf.len()));
+            }
         }
-        if self.skip > 0 && self.start == self.buf.len() {
+        if let Some(o) = self
+            .oversize
+            .as_mut()
+            .filter(|_| self.start == self.buf.len())
+        {
             // len32: discard without buffering.
-            let n = (self.skip.min(data.len() as u64)) as usize;
-            self.skip -= n as u64;
+            let n = (o.left.min(data.len() as u64)) as usize;
+            o.eat(&data[..n]);
             self.buf.extend_from_slice(&data[n..]);
             return;
         }
         self.buf.extend_from_slice(data);
     }
 
+    /// Bytes held that are not yet part of a reported event: the start of a message still
+    /// arriving (0 when the stream is between messages).
+    pub fn pending(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
     /// Gives back a decoded message once it has been used, so the next one can reuse its memory.
     pub fn recycle(&mut self, d: Decoded) {
-        self.spare = Some(d);
+        if d.objs.capacity() * std::mem::size_of::<super::decode::Obj>() + d.data.capacity()
+            <= KEEP_BUFFER
+        {
+            self.spare = Some(d);
+        }
     }
 
     /// The next complete event, or `None` until more bytes arrive.
@@ -180,6 +256,9 @@ impl PickleStream {
         if let Some(e) = self.next_event() {
             return Some(e);
         }
+        if let Some(o) = self.oversize.take() {
+            return Some(o.into_event(self.limits.max_message));
+        }
         if self.seek_header {
             // The bad stretch ends with the stream.
             self.add_garbage("not a pickle", self.start, self.buf.len());
@@ -224,7 +303,7 @@ impl PickleStream {
         {
             Ok(()) => Event::Message(d),
             Err(reason) => {
-                self.spare = Some(d);
+                self.recycle(d);
                 let bytes = &self.buf[from..to];
                 Event::Invalid {
                     reason,
@@ -298,29 +377,29 @@ impl PickleStream {
     }
 
     fn next_len32(&mut self) -> Option<Event> {
-        if self.skip > 0 {
+        if let Some(o) = self.oversize.as_mut() {
             let avail = (self.buf.len() - self.start) as u64;
-            let n = self.skip.min(avail) as usize;
+            let n = o.left.min(avail) as usize;
+            o.eat(&self.buf[self.start..self.start + n]);
             self.start += n;
-            self.skip -= n as u64;
-            if self.skip > 0 {
+            if o.left > 0 {
                 return None;
             }
+            let o = self.oversize.take()?;
+            return Some(o.into_event(self.limits.max_message));
         }
         let rest = &self.buf[self.start..];
         let head: [u8; 4] = rest.get(..4)?.try_into().ok()?;
         let len = u32::from_be_bytes(head) as usize;
         if len > self.limits.max_message {
+            // Reported once the message has passed, with what really arrived.
             self.start += 4;
-            self.skip = len as u64;
-            return Some(Event::Invalid {
-                reason: format!(
-                    "length prefix of {len} bytes is over the {}-byte limit; message skipped",
-                    self.limits.max_message
-                ),
-                bytes: head.to_vec(),
-                skipped: 4 + len as u64,
+            self.oversize = Some(Oversize {
+                announced: len as u64,
+                left: len as u64,
+                shown: head.to_vec(),
             });
+            return self.next_len32();
         }
         if rest.len() < 4 + len {
             return None;
@@ -459,6 +538,43 @@ mod tests {
         assert!(matches!(s.next_event(), Some(Event::Message(_))));
     }
 
+    #[test]
+    fn a_large_message_leaves_no_large_buffers_behind() {
+        // 4 million empty lists: over the default 96 MiB budget, refused after ~64 MiB of arena.
+        let mut s = PickleStream::new(Framing::Stop, Limits::default());
+        let mut p = b"\x80\x04".to_vec();
+        p.extend(std::iter::repeat_n(b']', 4_000_000));
+        p.push(b'.');
+        s.push(&p);
+        match s.next_event() {
+            Some(Event::Invalid { reason, .. }) => assert!(reason.contains("budget"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        s.push(ONE);
+        assert!(matches!(s.next_event(), Some(Event::Message(_))));
+        let spare = s.spare.as_ref().map_or(0, |d| d.objs.capacity() * 32);
+        assert!(spare <= KEEP_BUFFER, "arena of {spare} bytes kept");
+        assert!(s.buf.capacity() <= KEEP_BUFFER, "{}", s.buf.capacity());
+    }
+
+    #[test]
+    fn len32_oversized_names_the_bytes_that_arrived() {
+        // A prefix of 0xffffffff, then 2 bytes, then the end: 6 bytes arrived, not 4 GiB.
+        let data = [0xff, 0xff, 0xff, 0xff, b'a', b'b'];
+        let want = vec!["I ffffffff6162 6"];
+        assert_eq!(run(Framing::Len32, &[&data]), want);
+        assert_eq!(bytewise(Framing::Len32, &data), want);
+        let mut s = PickleStream::new(Framing::Len32, Limits::default());
+        s.push(&data);
+        assert!(s.next_event().is_none(), "reported once it has passed");
+        match s.finish() {
+            Some(Event::Invalid { reason, .. }) => {
+                assert!(reason.contains("ended after 2 of them"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// Merges adjacent Invalid reports (how bad bytes are grouped depends on the reads).
     fn merged(events: Vec<String>) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
@@ -543,6 +659,34 @@ mod tests {
             &ev[0][ev[0].len() - 20..]
         );
         assert_eq!(ev[1], "M 1");
+    }
+
+    /// The committed fuzz seeds (fuzz/corpus/pickle_stream, first byte the split point) give the
+    /// same events whole, split and byte by byte, as the fuzz target checks; and each mutated
+    /// one byte at a time never panics.
+    #[test]
+    fn fuzz_seeds_decode_the_same_however_split() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/pickle_stream");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let data = std::fs::read(entry.unwrap().path()).unwrap();
+            let Some((&cut, body)) = data.split_first() else {
+                continue;
+            };
+            let cut = (cut as usize).min(body.len());
+            for framing in [Framing::Stop, Framing::Len32] {
+                let whole = merged(run(framing, &[body]));
+                assert_eq!(merged(run(framing, &[&body[..cut], &body[cut..]])), whole);
+                assert_eq!(merged(bytewise(framing, body)), whole);
+            }
+            for i in 0..body.len().min(300) {
+                let mut m = body.to_vec();
+                m[i] ^= 0x5a;
+                run(Framing::Stop, &[&m]);
+            }
+            n += 1;
+        }
+        assert!(n >= 40, "{n} seeds");
     }
 
     mod props {

@@ -46,6 +46,7 @@
 use std::mem::MaybeUninit;
 
 use super::{Render, StreamLabel};
+use crate::pickle::repr::hex_byte;
 
 /// Bytes in one dump line.
 const WIDTH: usize = 16;
@@ -60,11 +61,10 @@ const BAR: usize = 60;
 
 /// Two lower-case hex digits for each byte value.
 static HEX: [[u8; 2]; 256] = {
-    let digits = b"0123456789abcdef";
     let mut t = [[0u8; 2]; 256];
     let mut i = 0;
     while i < 256 {
-        t[i] = [digits[i >> 4], digits[i & 15]];
+        t[i] = hex_byte(i as u8);
         i += 1;
     }
     t
@@ -110,11 +110,6 @@ impl HexDump {
             verbose,
             offset: 0,
         }
-    }
-
-    /// Bytes of the stream shown so far.
-    pub fn offset(&self) -> u64 {
-        self.offset
     }
 
     fn has_headers(&self) -> bool {

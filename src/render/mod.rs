@@ -9,7 +9,19 @@ pub mod hex;
 pub mod pickle;
 pub mod raw;
 
-use crate::cli::{DisplayMode, Framing};
+use crate::pickle::Framing;
+
+/// How received bytes are shown on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DisplayMode {
+    /// Bytes exactly as received.
+    #[default]
+    Raw,
+    /// A hex dump with offsets and an ASCII column, like `hexdump -C`.
+    Hex,
+    /// Decode Python pickles in the stream and print each as Python's repr() would.
+    Pickle,
+}
 
 /// How a stream is displayed.
 #[derive(Debug, Clone)]

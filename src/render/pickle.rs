@@ -6,14 +6,18 @@
 //! - bytes that are not a pickle: `# invalid, N bytes: 68 65 6c 6c 6f` (the bytes in hex, at most
 //!   1024 of them, then ` ...`);
 //! - a pickle cut off by the end of the stream: `# truncated, N bytes: 80 04 4b`;
-//! - a pickle too deep or too large to print: `# unshowable, N bytes`.
+//! - a pickle Python could not print, or too large to print:
+//!   `# unshowable, N bytes (nested deeper than 1000 levels)`, the reason in parentheses.
 //!
 //! Lines about bad data start with `#`, which no repr does, so a consumer can tell them apart (and
 //! Python reads them as comments). Each comes with a warning on stderr saying why; so does every
 //! pickle that names a global. With several peers each line starts with `[PEER] `; with -v the
 //! bracket also says the direction and size: `[127.0.0.1:5555 received 98 bytes] {'a': 1}`.
 
+use std::collections::HashSet;
+
 use super::{Render, RenderOpts, StreamLabel};
+use crate::pickle::repr::hex_byte;
 use crate::pickle::stream::{Event, PickleStream};
 use crate::pickle::Limits;
 
@@ -25,7 +29,12 @@ pub struct PickleRender {
     stream: PickleStream,
     label: StreamLabel,
     verbose: bool,
+    /// Warnings already given on this stream: each is given once per connection, not per message.
+    warned: HashSet<String>,
 }
+
+/// At most this many distinct warnings are remembered (and given) per stream.
+const MAX_WARNINGS: usize = 1000;
 
 impl PickleRender {
     pub fn new(label: StreamLabel, opts: &RenderOpts) -> PickleRender {
@@ -33,6 +42,7 @@ impl PickleRender {
             stream: PickleStream::new(opts.framing, Limits::with_max_message(opts.max_message)),
             label,
             verbose: opts.verbose,
+            warned: HashSet::new(),
         }
     }
 
@@ -80,7 +90,7 @@ impl PickleRender {
         out.push(b':');
         for b in bytes.iter().take(SHOWN_HEX) {
             out.push(b' ');
-            out.extend_from_slice(hex_byte(*b).as_slice());
+            out.extend_from_slice(&hex_byte(*b));
         }
         if total > bytes.len().min(SHOWN_HEX) as u64 {
             out.extend_from_slice(b" ...");
@@ -98,12 +108,25 @@ impl PickleRender {
                     Err(e) => {
                         out.truncate(mark);
                         self.warn(&format!("pickle of {} bytes not shown: {e}", m.len()), diag);
-                        let len = m.len() as u64;
-                        self.bad_line("unshowable", &[], len, out);
+                        self.prefix(m.len() as u64, out);
+                        out.extend_from_slice(
+                            format!("# unshowable, {} bytes ({e})\n", m.len()).as_bytes(),
+                        );
                     }
                 }
                 for w in m.warnings() {
-                    self.warn(w, diag);
+                    if self.warned.len() > MAX_WARNINGS || self.warned.contains(w) {
+                        continue;
+                    }
+                    self.warned.insert(w.clone());
+                    if self.warned.len() > MAX_WARNINGS {
+                        self.warn(
+                            &format!("more than {MAX_WARNINGS} distinct globals named: no more warnings about them on this stream"),
+                            diag,
+                        );
+                    } else {
+                        self.warn(w, diag);
+                    }
                 }
                 self.stream.recycle(m);
             }
@@ -129,11 +152,6 @@ impl PickleRender {
     }
 }
 
-fn hex_byte(b: u8) -> [u8; 2] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    [HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]
-}
-
 impl Render for PickleRender {
     fn feed(&mut self, data: &[u8], out: &mut Vec<u8>, diag: &mut Vec<String>) {
         self.stream.push(data);
@@ -152,7 +170,7 @@ impl Render for PickleRender {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::DisplayMode;
+    use crate::render::DisplayMode;
 
     fn render(label: StreamLabel, verbose: bool, chunks: &[&[u8]]) -> (String, Vec<String>) {
         let opts = RenderOpts {
@@ -223,5 +241,34 @@ mod tests {
         assert_eq!(out, "<call os.system('echo hi')>\n");
         assert_eq!(diag.len(), 1);
         assert!(diag[0].contains("os.system"));
+    }
+
+    #[test]
+    fn each_global_is_warned_once_per_stream() {
+        let evil: &[u8] = b"\x80\x02cos\nsystem\nX\x07\x00\x00\x00echo hi\x85R.";
+        let other: &[u8] = b"\x80\x02cos\ngetcwd\n)R.";
+        let (out, diag) = render(StreamLabel::default(), false, &[evil, evil, other, evil]);
+        assert_eq!(out.lines().count(), 4, "{out}");
+        assert_eq!(diag.len(), 2, "{diag:?}");
+        assert!(diag[0].contains("os.system") && diag[1].contains("os.getcwd"));
+        // A new stream (another connection) is warned again.
+        let (_, diag) = render(StreamLabel::default(), false, &[evil]);
+        assert_eq!(diag.len(), 1);
+    }
+
+    #[test]
+    fn an_unprintable_int_is_a_line_naming_the_limit() {
+        let mut p = b"\x80\x04\x8b".to_vec();
+        p.extend_from_slice(&10_000u32.to_le_bytes());
+        p.extend(std::iter::repeat_n(0x55, 10_000));
+        p.push(b'.');
+        let (out, diag) = render(StreamLabel::default(), false, &[&p, CLIENTID]);
+        assert_eq!(
+            out,
+            "# unshowable, 10008 bytes (an int has more than 4300 digits: Python's repr raises \
+             ValueError: Exceeds the limit (4300 digits) for integer string conversion)\n\
+             {'clientid': 60644}\n"
+        );
+        assert_eq!(diag.len(), 1, "{diag:?}");
     }
 }

@@ -118,7 +118,8 @@ fn bash_completion_completes_subcommands_and_modes() {
     );
     let modes = bash_complete(&["sockkit", "connect", "--mode", ""]);
     assert_eq!(modes, ["raw", "hex", "pickle"], "{modes:?}");
-    let flags = bash_complete(&["sockkit", "listen", "--ke"]);
+    // `--ke` would offer `--key` (--tls) too.
+    let flags = bash_complete(&["sockkit", "listen", "--kee"]);
     assert_eq!(flags, ["--keep-open"]);
 }
 

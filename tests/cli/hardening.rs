@@ -199,3 +199,73 @@ fn idle_clients_of_listen_k_are_closed() {
     }
     server.stderr.wait_contains("idle timeout");
 }
+
+/// Bytes in the pipe between stdout's write end and its reader, asked with FIONREAD.
+fn pipe_holds(fd: &OwnedFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int.
+    assert_eq!(
+        unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n) },
+        0
+    );
+    n as usize
+}
+
+/// A signal while stdout is not being read: everything sockkit had received still reaches stdout
+/// once its reader reads (within the bound), on the fast path too, where received bytes wait in a
+/// pipe of sockkit's own rather than in the stdout thread. `-v` says how many bytes were received;
+/// stdout has exactly those, in order.
+#[test]
+fn a_signal_delivers_everything_received_to_a_slow_stdout() {
+    // The same bytes as the server's below.
+    let data: Vec<u8> = (0..400_000u32)
+        .map(|i| ((i * 7 + i / 251) % 256) as u8)
+        .collect();
+    for sig in [2, 15] {
+        let server = Proc::python(
+            "import socket, sys, time\n\
+             data = bytes((i * 7 + i // 251) % 256 for i in range(400000))\n\
+             s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+             print('PORT', s.getsockname()[1], flush=True)\n\
+             c, _ = s.accept(); c.sendall(data); print('SENT', flush=True); time.sleep(60)",
+            &[],
+        );
+        let port = server.stdout_port().to_string();
+        let (out_r, out_w) = pipe();
+        let mut child = Command::new(sockkit_path())
+            .args(["connect", "-v", "127.0.0.1", &port])
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out_w))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Captured::spawn_reader(child.stderr.take().unwrap());
+        server.stdout.wait_contains("SENT");
+        // stdout's pipe is full: what sockkit receives now waits on its side.
+        let start = std::time::Instant::now();
+        while pipe_holds(&out_r) < 65536 {
+            assert!(start.elapsed() < TIMEOUT, "stdout's pipe never filled");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        // SAFETY: sends a signal to our own child.
+        unsafe { libc::kill(child.id() as i32, sig) };
+        let mut out = Vec::new();
+        std::fs::File::from(out_r).read_to_end(&mut out).unwrap();
+        let status = child.wait().unwrap();
+        let err = stderr.wait_eof();
+        let err = String::from_utf8_lossy(&err);
+        assert_eq!(status.code(), Some(128 + sig), "{err}");
+        let received: usize = err
+            .split("received ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no byte count in {err}"));
+        assert!(received > 65536, "only {received} bytes received: {err}");
+        assert_eq!(out.len(), received, "{err}");
+        assert!(
+            out[..] == data[..received],
+            "stdout differs from what was sent"
+        );
+    }
+}

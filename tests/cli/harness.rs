@@ -27,7 +27,7 @@ pub struct Captured {
 type Buffer = (Vec<u8>, bool);
 
 impl Captured {
-    fn spawn_reader(mut pipe: impl Read + Send + 'static) -> Captured {
+    pub fn spawn_reader(mut pipe: impl Read + Send + 'static) -> Captured {
         let cap = Captured::default();
         let c = cap.clone();
         thread::spawn(move || {
@@ -80,6 +80,23 @@ impl Captured {
                     "stream ended before {what}; got: {:?}",
                     String::from_utf8_lossy(&g.0)
                 );
+            }
+            g = cv.wait_timeout(g, deadline - now).unwrap().0;
+        }
+    }
+
+    /// Waits at most `limit` for `pred` to hold; says whether it did (for waits that are retried).
+    pub fn holds_within(&self, limit: Duration, pred: impl Fn(&[u8]) -> bool) -> bool {
+        let (lock, cv) = &*self.inner;
+        let deadline = Instant::now() + limit;
+        let mut g = lock.lock().unwrap();
+        loop {
+            if pred(&g.0) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline || g.1 {
+                return false;
             }
             g = cv.wait_timeout(g, deadline - now).unwrap().0;
         }
@@ -361,4 +378,27 @@ pub fn wait_tcp_listening(port: u16) {
         );
         thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// What a finished process gave: its exit code, stdout and stderr.
+pub type Finished = (Option<i32>, Vec<u8>, String);
+
+/// Writes `down` to `server`'s stdin and `up` to `client`'s, both at once, then waits for both to
+/// end; returns what each gave (`finish`), the server's first.
+pub fn exchange(
+    server: &mut Proc,
+    client: &mut Proc,
+    up: &[u8],
+    down: &[u8],
+) -> (Finished, Finished) {
+    let mut server_in = server.stdin.take().unwrap();
+    let mut client_in = client.stdin.take().unwrap();
+    let (d, u) = (down.to_vec(), up.to_vec());
+    let w1 = thread::spawn(move || server_in.write_all(&d).unwrap());
+    let w2 = thread::spawn(move || client_in.write_all(&u).unwrap());
+    let s = server.finish();
+    let c = client.finish();
+    w1.join().unwrap();
+    w2.join().unwrap();
+    (s, c)
 }

@@ -143,47 +143,6 @@ fn connect_hex_offsets_continue_across_reads() {
     }
 }
 
-#[test]
-fn connect_hex_verbose_headers_give_lengths() {
-    let data = b"hello, hex world\n\x00\x01\x02".to_vec();
-    let pieces = [hex::encode(&data[..6]), hex::encode(&data[6..])];
-    let server = Proc::python(SPLIT_SERVER, &[&pieces[0], &pieces[1]]);
-    let port = server.stdout_port().to_string();
-    let mut client = Proc::sockkit_null(&["connect", "-v", "--mode", "hex", "127.0.0.1", &port]);
-    let (code, out, err) = client.finish();
-    assert_eq!(code, Some(0), "stderr: {err}");
-    let text = String::from_utf8(out).expect("hex output is ASCII");
-    let mut total = 0;
-    let mut dump = Vec::new();
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        if let Some(h) = line.strip_prefix("# received ") {
-            let n: usize = h
-                .trim_end_matches(" bytes")
-                .trim_end_matches(" byte")
-                .parse()
-                .unwrap_or_else(|_| panic!("bad header {line:?}"));
-            total += n;
-        } else if line.starts_with('#') {
-            let expected = format!("# end of stream: received {} bytes in total", data.len());
-            assert_eq!(*line, expected);
-            assert_eq!(
-                i,
-                lines.len() - 2,
-                "the end header comes just before the final offset"
-            );
-        } else {
-            dump.push(*line);
-        }
-    }
-    assert_eq!(total, data.len(), "block lengths in the headers:\n{text}");
-    assert!(
-        lines[0].starts_with("# received "),
-        "the first block has a header:\n{text}"
-    );
-    assert_eq!(check_stream(&dump), data);
-}
-
 /// A python3 client that connects, prints `PORT n` (its own port), sends `data` (hex) and closes.
 const CLIENT: &str = r#"
 import socket, sys

@@ -5,13 +5,20 @@
 
 mod harness;
 
+mod args;
+mod filters;
 mod generated;
 mod hardening;
+mod help_examples;
 mod hex_display;
 mod lab;
 mod pickle_display;
 mod readme;
+mod relay;
 mod repl;
 mod send_modes;
 mod tcp;
+mod tls;
 mod udp;
+mod unix;
+mod verbose;

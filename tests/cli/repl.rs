@@ -210,7 +210,7 @@ fn to_chooses_a_client_of_listen_k() {
     p.send_line("/peers").unwrap();
     p.exp_string("2: client2 127.0.0.1:").unwrap();
     p.send_line("/to 2").unwrap();
-    p.exp_string("lines now go to 2").unwrap();
+    p.exp_string("lines now go to 127.0.0.1:").unwrap();
     p.send_line("just for two").unwrap();
     let mut buf = [0u8; 13];
     two.set_read_timeout(Some(TIMEOUT)).unwrap();
@@ -227,9 +227,65 @@ fn to_chooses_a_client_of_listen_k() {
         "client one got the line meant for two"
     );
     p.send_line("/to 9").unwrap();
-    p.exp_string("no peer '9'").unwrap();
+    p.exp_string("no peer 9").unwrap();
+    // /to HOST:PORT names the same client as its number.
+    let one_addr = one.local_addr().unwrap().to_string();
+    p.send_line(&format!("/to {one_addr}")).unwrap();
+    p.exp_string(&format!("lines now go to {one_addr}"))
+        .unwrap();
+    p.send_line("only one").unwrap();
+    let mut buf = [0u8; 9];
+    one.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"only one\n");
     p.send_line("/quit").unwrap();
     p.exp_eof().unwrap();
+}
+
+/// `/peers` lists the clients of `listen -k -U` (by process and user: their sockets have no name),
+/// and `/to N` sends to one of them only.
+#[test]
+fn unix_to_chooses_a_client_of_listen_k_u() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    let state = tempfile::tempdir().unwrap();
+    let path = state.path().join("k.sock");
+    let mut p = pty(
+        &["listen", "-k", "-U", path.to_str().unwrap()],
+        state.path(),
+    );
+    p.exp_string("listening on").unwrap();
+    let mut one = UnixStream::connect(&path).unwrap();
+    let mut two = UnixStream::connect(&path).unwrap();
+    one.write_all(b"hi from one\n").unwrap();
+    p.exp_string("hi from one").unwrap();
+    two.write_all(b"hi from two\n").unwrap();
+    p.exp_string("hi from two").unwrap();
+    p.send_line("/peers").unwrap();
+    let pid = std::process::id();
+    p.exp_string(&format!("1: client1 a local process (pid {pid}, uid "))
+        .unwrap();
+    p.exp_string(&format!("2: client2 a local process (pid {pid}, uid "))
+        .unwrap();
+    p.send_line("/to 2").unwrap();
+    p.exp_string("lines now go to a local process").unwrap();
+    p.send_line("just for two").unwrap();
+    let mut buf = [0u8; 13];
+    two.set_read_timeout(Some(TIMEOUT)).unwrap();
+    two.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"just for two\n");
+    p.send_line("/to all").unwrap();
+    p.exp_string("lines now go to every client").unwrap();
+    p.send_line("for everyone").unwrap();
+    let mut buf = [0u8; 13];
+    one.set_read_timeout(Some(TIMEOUT)).unwrap();
+    one.read_exact(&mut buf).unwrap();
+    assert_eq!(
+        &buf, b"for everyone\n",
+        "client one got the line meant for two"
+    );
+    p.send_line("/quit").unwrap();
+    p.exp_eof().unwrap();
+    assert!(!path.exists(), "the socket file outlived /quit");
 }
 
 #[test]
@@ -331,4 +387,197 @@ fn send_file_sends_every_byte_with_progress() {
     assert_eq!(got, body.len());
     p.send_line("/quit").unwrap();
     p.exp_eof().unwrap();
+}
+
+/// A server that greets each client at once and then keeps the connection open, reading.
+const GREETER: &str = r#"
+import socket, threading
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()
+print('PORT', s.getsockname()[1], flush=True)
+def serve(c):
+    c.sendall(b'Welcome to the server\n')
+    while c.recv(65536): pass
+    print('EOF', flush=True)
+    threading.Event().wait()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"#;
+
+#[test]
+fn a_greeting_prints_whole_above_the_first_prompt() {
+    let greeter = Proc::python(GREETER, &[]);
+    let port = greeter.stdout_port().to_string();
+    let state = tempfile::tempdir().unwrap();
+    // The greeting races the editor's start: repeat so that both orders happen.
+    for _ in 0..5 {
+        let mut p = pty(&["connect", "127.0.0.1", &port], state.path());
+        // Whole, with its line end, so the first prompt draw (\r\e[K) cannot erase it.
+        p.exp_string("Welcome to the server\r\n").unwrap();
+        p.exp_string(&format!("127.0.0.1:{port}> ")).unwrap();
+        p.send_line("/quit").unwrap();
+        p.exp_eof().unwrap();
+        assert_eq!(exit_code(&mut p), 0);
+    }
+}
+
+#[test]
+fn quit_ends_the_session_after_close_or_ctrl_d() {
+    let greeter = Proc::python(GREETER, &[]);
+    let port = greeter.stdout_port().to_string();
+    let state = tempfile::tempdir().unwrap();
+    // connect: the peer keeps the connection open after our EOF.
+    for half_close in ["/close", "ctrl-d"] {
+        let mut p = pty(&["connect", "127.0.0.1", &port], state.path());
+        p.exp_string("> ").unwrap();
+        if half_close == "/close" {
+            p.send_line("/close").unwrap();
+        } else {
+            p.send_control('d').unwrap();
+        }
+        p.exp_string("(sent EOF").unwrap();
+        greeter.stdout.wait_contains("EOF");
+        // Lines cannot be sent any more, and say so.
+        p.send_line("too late").unwrap();
+        p.exp_string("EOF was sent").unwrap();
+        p.send_line("/quit").unwrap();
+        p.exp_eof().unwrap();
+        assert_eq!(exit_code(&mut p), 0, "{half_close} then /quit");
+    }
+    // listen -k and udp-listen: /close, then /quit.
+    for args in [
+        &["listen", "-k", "127.0.0.1", "0"][..],
+        &["udp-listen", "127.0.0.1", "0"],
+    ] {
+        let mut p = pty(args, state.path());
+        p.exp_regex(r"listening on 127\.0\.0\.1:\d+").unwrap();
+        p.exp_string("> ").unwrap();
+        p.send_line("/close").unwrap();
+        p.exp_string("(sent EOF").unwrap();
+        p.send_line("/quit").unwrap();
+        p.exp_eof().unwrap();
+        assert_eq!(exit_code(&mut p), 0, "{args:?}");
+    }
+}
+
+#[test]
+fn ctrl_c_clears_a_typed_line_and_twice_on_an_empty_one_ends_with_130() {
+    let s = setup();
+    let mut p = pty(&["connect", "127.0.0.1", &s.port], s.state.path());
+    p.exp_string("> ").unwrap();
+    s.peer.stdout.wait_contains("CONNECTED");
+    p.send("not this").unwrap();
+    p.flush().unwrap();
+    p.exp_string("not this").unwrap();
+    p.send_control('c').unwrap();
+    p.send_line("but this").unwrap();
+    s.peer.stdout.wait_contains("GOT b'but this\\n'");
+    assert!(!s.peer.stdout.text().contains("not this"));
+    // One Ctrl-C on an empty line warns; a line in between starts the count again.
+    p.send_control('c').unwrap();
+    p.exp_string("(Ctrl-C again to end the session)").unwrap();
+    p.send_line("still here").unwrap();
+    s.peer.stdout.wait_contains("GOT b'still here\\n'");
+    p.send_control('c').unwrap();
+    p.exp_string("(Ctrl-C again to end the session)").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut p), 130);
+}
+
+fn termios_of(p: &PtySession) -> libc::termios {
+    use std::os::fd::AsRawFd;
+    // SAFETY: tcgetattr fills the struct; the master side reads the slave's settings.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        assert_eq!(libc::tcgetattr(p.process.pty.as_raw_fd(), &mut t), 0);
+        t
+    }
+}
+
+#[test]
+fn sighup_and_sigterm_restore_the_terminal() {
+    for (signal, code) in [(libc::SIGHUP, 129), (libc::SIGTERM, 143)] {
+        let s = setup();
+        let mut p = pty(&["connect", "127.0.0.1", &s.port], s.state.path());
+        p.exp_string("> ").unwrap();
+        // The editor is in raw mode now: no canonical mode, no signals from keys.
+        let raw = termios_of(&p);
+        assert_eq!(raw.c_lflag & libc::ICANON, 0, "not in raw mode yet");
+        // SAFETY: kill(2) on the child we started.
+        unsafe {
+            libc::kill(p.process.child_pid.as_raw(), signal);
+        }
+        p.exp_eof().unwrap();
+        assert_eq!(exit_code(&mut p), code, "signal {signal}");
+        let after = termios_of(&p);
+        for (flag, name) in [
+            (libc::ICANON, "ICANON"),
+            (libc::ISIG, "ISIG"),
+            (libc::IEXTEN, "IEXTEN"),
+        ] {
+            assert_ne!(
+                after.c_lflag & flag,
+                0,
+                "{name} left off after signal {signal}"
+            );
+        }
+        assert_ne!(
+            after.c_iflag & libc::ICRNL,
+            0,
+            "ICRNL left off after signal {signal}"
+        );
+    }
+}
+
+#[test]
+fn to_takes_a_number_or_an_address_on_udp_listen_too() {
+    use std::net::UdpSocket;
+    let state = tempfile::tempdir().unwrap();
+    let mut p = pty(&["udp-listen", "127.0.0.1", "0"], state.path());
+    let (_, at) = p.exp_regex(r"listening on 127\.0\.0\.1:\d+").unwrap();
+    let port: u16 = at.rsplit(':').next().unwrap().parse().unwrap();
+    p.exp_string("> ").unwrap();
+    let senders: Vec<UdpSocket> = (0..2)
+        .map(|_| {
+            let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+            u.set_read_timeout(Some(TIMEOUT)).unwrap();
+            u
+        })
+        .collect();
+    senders[0].send_to(b"from one\n", local(port)).unwrap();
+    p.exp_string("from one").unwrap();
+    senders[1].send_to(b"from two\n", local(port)).unwrap();
+    p.exp_string("from two").unwrap();
+    let one = senders[0].local_addr().unwrap().to_string();
+    let two = senders[1].local_addr().unwrap().to_string();
+    p.send_line("/peers").unwrap();
+    p.exp_string(&format!("1: sender {one}")).unwrap();
+    p.exp_string(&format!("2: sender {two}")).unwrap();
+    // By number: the first sender, though the second sent last.
+    p.send_line("/to 1").unwrap();
+    p.exp_string(&format!("lines now go to {one}")).unwrap();
+    p.send_line("for one").unwrap();
+    let mut buf = [0u8; 64];
+    let n = senders[0].recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"for one\n");
+    // By address.
+    p.send_line(&format!("/to {two}")).unwrap();
+    p.exp_string(&format!("lines now go to {two}")).unwrap();
+    p.send_line("for two").unwrap();
+    let n = senders[1].recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"for two\n");
+    p.send_line("/quit").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut p), 0);
+}
+
+#[test]
+fn interactive_with_a_message_is_a_usage_error_even_on_a_terminal() {
+    let state = tempfile::tempdir().unwrap();
+    let mut p = pty(&["udp-send", "-I", "127.0.0.1", "9", "hi"], state.path());
+    p.exp_string("sockkit: error: -I/--interactive does not apply with MESSAGE")
+        .unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut p), 2);
 }

@@ -75,6 +75,8 @@ const LITERALS: &[&str] = &[
     "{(1, 'a'), frozenset({2})}",
     "['shared', 'shared', ('t', 1), ('t', 1)]",
     "  [1, 2, 3,]  # trailing comma and a comment",
+    "[1+2j, -0j, 1-0j, 2J, (0.5-1.5e3j, 1+2j), ..., ...]",
+    r"b'\777\101'",
 ];
 
 fn hex_args(texts: &[&str]) -> Vec<String> {

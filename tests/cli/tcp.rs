@@ -233,6 +233,28 @@ fn crlf_turns_lf_into_cr_lf() {
     server.wait();
 }
 
+#[test]
+fn crlf_is_right_when_cr_and_lf_come_in_different_reads() {
+    // The server says how much it has after each recv, so the test knows the CR went out alone
+    // before it writes the LF.
+    let server = py_server(
+        "data = b''\n\
+         while True:\n    b = c.recv(100)\n    if not b: break\n    data += b\n    print('HAVE', len(data), flush=True)\n\
+         print('DATA', repr(data), flush=True)\nc.close()",
+    );
+    let port = server.stdout_port().to_string();
+    let mut client = Proc::sockkit(&["connect", "-C", "127.0.0.1", &port]);
+    client.write(b"abc\r");
+    server.stdout.wait_contains("HAVE 4\n");
+    client.write(b"\nd\n");
+    client.close_stdin();
+    // The whole DATA line: waiting for its start alone could see half of it.
+    let text = server.stdout.wait_eof();
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.contains("DATA b'abc\\r\\nd\\r\\n'\n"), "{text}");
+    assert_eq!(client.wait().code(), Some(0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bulk data
 
@@ -243,16 +265,7 @@ fn both_ways(up_len: usize, down_len: usize) {
     let mut server = Proc::sockkit(&["listen", "127.0.0.1", "0"]);
     let port = server.listening_port().to_string();
     let mut client = Proc::sockkit(&["connect", "127.0.0.1", &port]);
-    let mut server_in = server.stdin.take().unwrap();
-    let mut client_in = client.stdin.take().unwrap();
-    let d = down.clone();
-    let w1 = thread::spawn(move || server_in.write_all(&d).unwrap());
-    let u = up.clone();
-    let w2 = thread::spawn(move || client_in.write_all(&u).unwrap());
-    let (c1, got_up, e1) = server.finish();
-    let (c2, got_down, e2) = client.finish();
-    w1.join().unwrap();
-    w2.join().unwrap();
+    let ((c1, got_up, e1), (c2, got_down, e2)) = exchange(&mut server, &mut client, &up, &down);
     assert_eq!((c1, c2), (Some(0), Some(0)), "listen: {e1} connect: {e2}");
     assert_eq!(got_up.len(), up.len());
     assert_eq!(got_down.len(), down.len());
@@ -412,6 +425,32 @@ fn keep_open_serves_two_clients_at_the_same_time() {
 }
 
 #[test]
+fn keep_open_releases_a_client_that_half_closed_at_once() {
+    // `echo $i | sockkit connect` ten times in a row against `listen -k` (its stdin open and quiet):
+    // each client half-closes, and is released as soon as nothing is queued for it. Before, each one
+    // was held for a one-second grace, ten seconds in all; the bound below is five times the budget of
+    // a loaded machine, not a benchmark.
+    let server = Proc::sockkit(&["listen", "-k", "127.0.0.1", "0"]);
+    let port = server.listening_port().to_string();
+    let started = std::time::Instant::now();
+    for i in 0..10 {
+        let line = format!("client {i}\n");
+        let (code, out, err) = run_sockkit(&["connect", "127.0.0.1", &port], line.as_bytes());
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(out, b"");
+        server.stdout.wait_contains(&line);
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "ten clients took {took:?}");
+    // With --echo, what the client sent before it half-closed still comes back before the release.
+    let echo = Proc::sockkit_null(&["listen", "-k", "--echo", "127.0.0.1", "0"]);
+    let port = echo.listening_port().to_string();
+    let (code, out, err) = run_sockkit(&["connect", "127.0.0.1", &port], b"ping\n");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, b"ping\n");
+}
+
+#[test]
 fn listen_is_dual_stack() {
     let server = Proc::sockkit(&["listen", "-k", "0"]);
     let port = server.listening_port();
@@ -485,7 +524,7 @@ fn echo_idle_timeout_closes_a_silent_client() {
         let (code, _, err) = server.finish();
         assert_eq!(code, Some(1), "{extra:?}");
         assert!(
-            err.contains("closed after 300ms without data (idle timeout)"),
+            err.contains("no data for 300ms (idle timeout)"),
             "{extra:?} stderr: {err}"
         );
     }
@@ -512,9 +551,11 @@ fn echo_server_with_stdout_on_dev_null_echoes_and_counts_everything() {
         if extra.is_empty() {
             let (code, _, err) = server.finish();
             assert_eq!(code, Some(0), "{err}");
-            assert!(err.contains("received 100.0 KB"), "{err}");
+            assert!(err.contains("received 100000 bytes (100.0 KB)"), "{err}");
         } else {
-            server.stderr.wait_contains("left: received 100.0 KB");
+            server
+                .stderr
+                .wait_contains("left: received 100000 bytes (100.0 KB)");
         }
     }
 }
@@ -577,6 +618,14 @@ fn chat_prefixes_lines() {
     a.write_all(b"lo\x1b[2J\n").unwrap();
     let want = b"<client1> hello\\x1b[2J\n";
     assert_eq!(read_exact(&mut b, want.len()), want);
+    // C1 controls (raw and UTF-8) and bidi overrides are escaped too, as the REPL display does.
+    a.write_all(b"c1 \x9b2J \xc2\x9b31m bidi \xe2\x80\xaeevil\n")
+        .unwrap();
+    let want = b"<client1> c1 \\x9b2J \\x9b31m bidi \\u202eevil\n";
+    assert_eq!(
+        String::from_utf8_lossy(&read_exact(&mut b, want.len())),
+        String::from_utf8_lossy(want)
+    );
 }
 
 #[test]
@@ -612,7 +661,7 @@ fn verbose_reports_connection_half_close_and_summary() {
     assert_eq!(code, Some(0));
     assert_eq!(out, b"12345");
     assert!(err.contains("connection from 127.0.0.1:"), "{err}");
-    assert!(err.contains("sent 3 B, received 5 B"), "{err}");
+    assert!(err.contains("sent 3 bytes, received 5 bytes"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -751,7 +800,10 @@ fn usage_errors_exit_2() {
     assert!(err.contains("invalid port 'http'"), "{err}");
     let (code, _, err) = run_sockkit(&["connect", "-w", "soon", "127.0.0.1", "80"], b"");
     assert_eq!(code, Some(2));
-    assert!(err.contains("invalid duration 'soon'"), "{err}");
+    assert!(
+        err.contains("invalid value 'soon' for --connect-timeout"),
+        "{err}"
+    );
     // A deadline this far away cannot be represented: a usage error, not a crash.
     for (cmd, flag) in [
         ("connect", "--retry"),
@@ -919,7 +971,7 @@ fn full_device_as_stdout_is_reported_as_such() {
         assert_eq!(code, Some(1), "{script}: {err}");
         assert_eq!(
             err.trim_end(),
-            "sockkit: error: could not write to stdout: no space left on device",
+            "sockkit: error: cannot write to stdout: no space left on device",
             "{script}"
         );
     }
@@ -952,4 +1004,110 @@ fn allow_and_deny_lists() {
     let (code, _, err) = run_sockkit(&["listen", "--deny", "10.0.0.0/33", "0"], b"");
     assert_eq!(code, Some(2));
     assert!(err.contains("invalid --deny entry '10.0.0.0/33'"), "{err}");
+}
+
+#[test]
+fn a_reset_right_after_accept_is_not_a_failed_connect() {
+    // A server that accepts and resets every connection (SO_LINGER 0). Whether the reset lands before
+    // or after sockkit sees its connect complete, the connect succeeded: never "could not connect".
+    let server = Proc::python(
+        "import socket, struct\n\
+         s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(100)\n\
+         print('PORT', s.getsockname()[1], flush=True)\n\
+         while True:\n\
+         \x20   c, _ = s.accept()\n\
+         \x20   c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n\
+         \x20   c.close()",
+        &[],
+    );
+    let port = server.stdout_port().to_string();
+    for _ in 0..10 {
+        let (code, _, err) = run_sockkit(&["connect", "127.0.0.1", &port], b"");
+        assert_eq!(code, Some(1), "{err}");
+        assert!(!err.contains("could not connect"), "{err}");
+        assert!(err.contains("reset"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // A scan counts the port as open: something accepted there.
+    let (code, _, err) = run_sockkit(&["connect", "-z", "-v", "127.0.0.1", &port], b"");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("open"), "{err}");
+}
+
+/// `listen -k` in raw display: clients that send their lines in pieces, all at once, never have
+/// their lines mixed on stdout (a partial line is held until its end), and every byte arrives once.
+#[test]
+fn keep_open_raw_lines_of_many_clients_never_mix() {
+    let mut server = Proc::sockkit(&["listen", "-k", "0"]);
+    server.close_stdin();
+    let port = server.listening_port();
+    let (clients, lines) = (40, 20);
+    let workers: Vec<_> = (0..clients)
+        .map(|i| {
+            thread::spawn(move || {
+                let mut c = connect_to(port);
+                c.set_nodelay(true).unwrap();
+                for j in 0..lines {
+                    let line = format!("client {i:02} line {j:02} {}\n", "x".repeat(40 + i));
+                    // Three pieces, a moment apart, so pieces of different clients meet.
+                    let (a, rest) = line.as_bytes().split_at(10);
+                    let (b, z) = rest.split_at(20);
+                    for piece in [a, b, z] {
+                        c.write_all(piece).unwrap();
+                        thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let want: usize = (0..clients).map(|i| lines * (59 + i)).sum();
+    let out = server.stdout.wait_len(want);
+    assert_eq!(out.len(), want);
+    let text = String::from_utf8(out).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for line in text.lines() {
+        let i: usize = line[7..9]
+            .parse()
+            .unwrap_or_else(|_| panic!("mixed line {line:?}"));
+        let expect_len = 58 + i;
+        assert!(
+            line.len() == expect_len && line.ends_with(&"x".repeat(40 + i)),
+            "a line mixed with another client's: {line:?}"
+        );
+        assert!(seen.insert(line.to_string()), "twice: {line:?}");
+    }
+    assert_eq!(seen.len(), clients * lines);
+}
+
+/// Two broker clients sending each other 64 MiB at the same time: neither waits for ever on
+/// the other's full queue (each keeps taking what is sent to it while it passes its own bytes on).
+#[test]
+fn broker_clients_send_each_other_megabytes_at_once() {
+    let mut server = Proc::sockkit_null(&["listen", "-v", "--broker", "127.0.0.1", "0"]);
+    server.close_stdin();
+    let port = server.listening_port();
+    let a = connect_to(port);
+    let b = connect_to(port);
+    // Both are in the broker's list.
+    server.stderr.wait_contains("(client2)");
+    let (a_r, b_r) = (a.try_clone().unwrap(), b.try_clone().unwrap());
+    let (da, db) = (random_bytes(64 << 20, 5), random_bytes(64 << 20, 6));
+    let send = |mut s: TcpStream, d: Vec<u8>| thread::spawn(move || s.write_all(&d).unwrap());
+    let (wa, wb) = (send(a, da.clone()), send(b, db.clone()));
+    let recv = |mut s: TcpStream, n: usize| {
+        thread::spawn(move || {
+            s.set_read_timeout(Some(TIMEOUT)).unwrap();
+            let mut got = vec![0u8; n];
+            s.read_exact(&mut got).unwrap();
+            got
+        })
+    };
+    let (ra, rb) = (recv(a_r, db.len()), recv(b_r, da.len()));
+    assert!(ra.join().unwrap() == db, "a did not get b's bytes");
+    assert!(rb.join().unwrap() == da, "b did not get a's bytes");
+    wa.join().unwrap();
+    wb.join().unwrap();
 }

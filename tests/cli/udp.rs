@@ -1,6 +1,7 @@
 //! UDP: `udp-listen` and `udp-send` against Python peers, as in the echo tutorial.
 
 use std::net::UdpSocket;
+use std::time::Duration;
 
 use crate::harness::*;
 
@@ -294,4 +295,368 @@ fn udp_send_pickle_and_hex_messages() {
     );
     assert_eq!(code, Some(2));
     assert!(err.contains("column 2"), "{err}");
+}
+
+/// The payload sender `k` sends as its `i`th datagram: it names both, and its length varies.
+fn burst_payload(k: usize, i: usize) -> Vec<u8> {
+    let mut p = format!("s{k} n{i};").into_bytes();
+    let len = 12 + (i * 37 + k * 11) % 300;
+    while p.len() < len {
+        p.push(b'a' + (p.len() % 26) as u8);
+    }
+    p
+}
+
+/// Parses `--show-sender` raw output: `ADDRESS LENGTH\n`, LENGTH bytes, `\n`, again and again.
+fn parse_show_sender(mut out: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut all = Vec::new();
+    while !out.is_empty() {
+        let nl = out.iter().position(|&b| b == b'\n').unwrap_or_else(|| {
+            panic!(
+                "a header without its newline: {:?}",
+                String::from_utf8_lossy(out)
+            )
+        });
+        let header = String::from_utf8_lossy(&out[..nl]).into_owned();
+        let (addr, len) = header
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("not a header: {header:?}"));
+        let len: usize = len
+            .parse()
+            .unwrap_or_else(|_| panic!("not a header: {header:?}"));
+        let rest = &out[nl + 1..];
+        assert!(rest.len() > len, "datagram cut short after {header:?}");
+        assert_eq!(
+            rest[len], b'\n',
+            "datagram after {header:?} longer than its header says"
+        );
+        all.push((addr.to_string(), rest[..len].to_vec()));
+        out = &rest[len + 1..];
+    }
+    all
+}
+
+/// The final `-v` count: (received, kernel dropped).
+fn final_counts(err: &str) -> (u64, u64) {
+    let line = err
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("sockkit: received "))
+        .unwrap_or_else(|| panic!("no final count on stderr: {err}"));
+    let words: Vec<&str> = line.split([' ', ',']).collect();
+    let received = words[2].parse().unwrap();
+    let dropped = words.last().unwrap().parse().unwrap();
+    (received, dropped)
+}
+
+#[test]
+fn burst_from_several_senders_neither_split_nor_joined() {
+    const SENDERS: usize = 4;
+    const EACH: usize = 2_500;
+    let (mut listener, port) = udp_listener(&["-v", "--show-sender"]);
+    let mut addrs = Vec::new();
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|k| {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            addrs.push(s.local_addr().unwrap().to_string());
+            std::thread::spawn(move || {
+                for i in 0..EACH {
+                    s.send_to(&burst_payload(k, i), local(port)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for s in senders {
+        s.join().unwrap();
+    }
+    // Everything sent before the marker was received or dropped (and counted) before it.
+    let marker = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let marker_addr = marker.local_addr().unwrap().to_string();
+    let seen = format!("{marker_addr} 3\nend\n").into_bytes();
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let mut markers = 0u64;
+    loop {
+        // Sent again if it was dropped too.
+        marker.send_to(b"end", local(port)).unwrap();
+        markers += 1;
+        let arrived = |b: &[u8]| b.windows(seen.len()).any(|w| w == &seen[..]);
+        if listener
+            .stdout
+            .holds_within(Duration::from_millis(200), arrived)
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the marker never arrived"
+        );
+    }
+    listener.signal(2);
+    let (_, out, err) = listener.finish();
+    let shown = parse_show_sender(&out);
+    let mut got = std::collections::HashSet::new();
+    let mut marker_count = 0u64;
+    for (addr, payload) in &shown {
+        if *addr == marker_addr {
+            assert_eq!(payload, b"end");
+            marker_count += 1;
+            continue;
+        }
+        let text = String::from_utf8_lossy(payload);
+        let (k, i) = text
+            .split_once(';')
+            .and_then(|(id, _)| id.strip_prefix('s')?.split_once(" n"))
+            .map(|(k, i)| (k.parse::<usize>().unwrap(), i.parse::<usize>().unwrap()))
+            .unwrap_or_else(|| panic!("a datagram that no sender sent: {text:?}"));
+        assert_eq!(
+            *payload,
+            burst_payload(k, i),
+            "datagram {i} of sender {k} altered"
+        );
+        assert_eq!(
+            *addr, addrs[k],
+            "datagram {i} of sender {k} labelled {addr}"
+        );
+        assert!(got.insert((k, i)), "datagram {i} of sender {k} shown twice");
+    }
+    let (received, dropped) = final_counts(&err);
+    assert_eq!(
+        received,
+        shown.len() as u64,
+        "the count disagrees with stdout"
+    );
+    let sent = (SENDERS * EACH) as u64;
+    if dropped == 0 {
+        assert_eq!(
+            got.len() as u64,
+            sent,
+            "datagrams lost, none reported dropped"
+        );
+    } else {
+        // Drops counted by the kernel include markers dropped before the last datagram taken.
+        let data = got.len() as u64;
+        assert!(
+            data + dropped >= sent && data + dropped <= sent + markers - marker_count,
+            "{data} shown + {dropped} dropped does not account for {sent} sent"
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_tiny_receive_buffer_reports_kernel_drops() {
+    let (mut listener, port) = udp_listener(&["-v", "--rcvbuf", "1", "127.0.0.1"]);
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let payload = [b'd'; 1000];
+    let dropped = |b: &[u8]| {
+        String::from_utf8_lossy(b).lines().any(|l| {
+            l.strip_prefix("sockkit: received ")
+                .and_then(|l| l.split_once(", kernel dropped "))
+                .is_some_and(|(_, m)| m.parse::<u64>().is_ok_and(|m| m > 0))
+        })
+    };
+    // A listener that keeps up with the burst drops nothing, so it is stopped (SIGSTOP) while the
+    // burst arrives: a couple of datagrams fill the buffer and the kernel drops the rest. It tells
+    // its count with the next datagram taken, and -v says it within a second: after SIGCONT, send
+    // one datagram at a time until it does (one sent before the queue drained is dropped too).
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    listener.signal(libc::SIGSTOP);
+    for _ in 0..2_000 {
+        s.send_to(&payload, local(port)).unwrap();
+    }
+    listener.signal(libc::SIGCONT);
+    loop {
+        s.send_to(&payload, local(port)).unwrap();
+        if listener
+            .stderr
+            .holds_within(Duration::from_millis(100), dropped)
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no kernel drops reported: {}",
+            listener.stderr.text()
+        );
+    }
+    // Ctrl-C: stdout is flushed, and the last count says how many datagrams it holds.
+    listener.signal(2);
+    let (_, out, err) = listener.finish();
+    assert!(!err.contains("error"), "{err}");
+    let (received, _) = final_counts(&err);
+    assert_eq!(
+        out.len() as u64,
+        received * 1000,
+        "datagrams cut or lost on stdout"
+    );
+}
+
+#[test]
+fn a_receive_buffer_beyond_the_limit_is_noted() {
+    let (listener, _) = udp_listener(&["--rcvbuf", "1G", "127.0.0.1"]);
+    listener
+        .stderr
+        .wait_contains("sockkit: note: the receive buffer is ");
+    assert!(listener
+        .stderr
+        .text()
+        .contains("not the 1073741824 asked for"));
+}
+
+/// A Python UDP sink: prints its port, then for each datagram its arrival time and length, until
+/// `sys.argv[1]` datagrams came or none for 5 s; then the hex of everything received.
+const PY_UDP_SINK: &str = r#"
+import socket, sys, time
+want = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+s.bind(('127.0.0.1', 0))
+s.settimeout(5)
+print('PORT', s.getsockname()[1], flush=True)
+got = []
+try:
+    while len(got) < want:
+        data, _ = s.recvfrom(65536)
+        got.append((time.monotonic(), data))
+except socket.timeout:
+    pass
+for t, d in got:
+    print('DGRAM', t, len(d), flush=True)
+print('ALL', b''.join(d for _, d in got).hex(), flush=True)
+"#;
+
+/// (arrival time, length) of each datagram the sink reported, and everything it received.
+fn sink_report(sink: &mut Proc) -> (Vec<(f64, usize)>, Vec<u8>) {
+    let (code, out, err) = sink.finish();
+    assert_eq!(code, Some(0), "{err}");
+    let out = String::from_utf8_lossy(&out);
+    let mut dgrams = Vec::new();
+    let mut all = Vec::new();
+    for line in out.lines() {
+        let words: Vec<&str> = line.split(' ').collect();
+        match words[0] {
+            "DGRAM" => dgrams.push((words[1].parse().unwrap(), words[2].parse().unwrap())),
+            "ALL" => all = hex::decode(words[1]).unwrap(),
+            _ => {}
+        }
+    }
+    (dgrams, all)
+}
+
+#[test]
+fn udp_send_size_cuts_stdin_into_datagrams() {
+    let input = random_bytes(10_500, 3);
+    let mut sink = Proc::python(PY_UDP_SINK, &["11"]);
+    let port = sink.stdout_port().to_string();
+    let (code, out, err) = run_sockkit(
+        &[
+            "udp-send",
+            "-v",
+            "--size",
+            "1000",
+            "--wait",
+            "0",
+            "127.0.0.1",
+            &port,
+        ],
+        &input,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("sockkit: sent 11 datagrams, received 0 replies"),
+        "{err}"
+    );
+    let (dgrams, all) = sink_report(&mut sink);
+    let sizes: Vec<usize> = dgrams.iter().map(|d| d.1).collect();
+    let mut want = vec![1000; 10];
+    want.push(500);
+    assert_eq!(sizes, want);
+    assert!(all == input, "the datagrams do not add up to stdin");
+}
+
+#[test]
+fn udp_send_rate_spaces_the_datagrams() {
+    // 20 datagrams at 100/s: the last leaves at least 190 ms after the first (a lower bound only:
+    // a slow machine may take longer, never shorter).
+    let mut sink = Proc::python(PY_UDP_SINK, &["20"]);
+    let port = sink.stdout_port().to_string();
+    let (code, _, err) = run_sockkit(
+        &[
+            "udp-send",
+            "-v",
+            "--size",
+            "10",
+            "--rate",
+            "100/s",
+            "--wait",
+            "0",
+            "127.0.0.1",
+            &port,
+        ],
+        &[b'r'; 200],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("sent 20 datagrams"), "{err}");
+    let (dgrams, _) = sink_report(&mut sink);
+    assert_eq!(dgrams.len(), 20);
+    assert!(dgrams.iter().all(|d| d.1 == 10));
+    let span = dgrams[19].0 - dgrams[0].0;
+    assert!(
+        span >= 0.18,
+        "20 datagrams at 100/s came within {span:.3} s"
+    );
+}
+
+#[test]
+fn udp_send_counts_replies_with_v() {
+    let (_listener, port) = udp_listener(&["--echo", "127.0.0.1"]);
+    let (code, out, err) = run_sockkit(
+        &[
+            "udp-send",
+            "-v",
+            "--size",
+            "4",
+            "--count",
+            "3",
+            "127.0.0.1",
+            &port.to_string(),
+        ],
+        b"abcdefghij",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, b"abcdefghij");
+    assert!(
+        err.contains("sockkit: sent 3 datagrams, received 3 replies"),
+        "{err}"
+    );
+}
+
+#[test]
+fn udp_send_size_refuses_what_it_cannot_cut() {
+    for (args, says) in [
+        (&["--size", "0"][..], "--size"),
+        (&["--size", "65508"], "at most 65507"),
+        (&["--size", "10", "--send", "hex"], "--send hex|pickle"),
+        (&["--rate", "0"], "--rate"),
+    ] {
+        let mut all = vec!["udp-send"];
+        all.extend_from_slice(args);
+        all.extend(["127.0.0.1", "9"]);
+        let (code, _, err) = run_sockkit(&all, b"");
+        assert_eq!(code, Some(2), "{all:?}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("sockkit: error: ") && first.contains(says),
+            "{all:?}: {err}"
+        );
+        // One error line, perhaps with a hint.
+        assert!(
+            err.lines().skip(1).all(|l| l.starts_with("hint: ")),
+            "{err}"
+        );
+    }
+    let (code, _, err) = run_sockkit(&["udp-send", "--size", "10", "127.0.0.1", "9", "hi"], b"");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("does not apply with MESSAGE"), "{err}");
 }

@@ -1,10 +1,14 @@
-//! Fast relay paths on Linux, used when nothing needs to see the bytes (raw display, no --crlf, no REPL):
+//! Linux fast paths of the relay engine, used when nothing needs to see the bytes (raw display, no
+//! --crlf, no REPL). Everything here is an optimisation: without the `linux-fast-paths` feature, or on
+//! another system, the engine takes the portable path (the stdin thread and the stdout thread) and
+//! behaves the same. This is the only module of the crate that calls Linux-only system calls.
 //!
-//! - socket to stdout (a pipe, a regular file or /dev/null): `splice(2)` through a pipe of our own, so
-//!   the bytes never pass through user space;
-//! - stdin (a pipe) to socket: read on the network thread itself, in pieces of up to 64 KiB from a
-//!   pipe enlarged to 1 MiB, with `preadv2(RWF_NOWAIT)` when epoll says there is data (a read that
-//!   cannot block whatever the pipe's flags; kernels without it get poll(2) then read(2), what nc
+//! - socket to stdout (a pipe, a regular file or /dev/null), [`Stdout`]: `splice(2)` through a pipe of
+//!   our own, so bulk bytes never pass through user space; small pieces are received into a buffer and
+//!   written with `pwritev2(RWF_NOWAIT)` (two system calls per message instead of three).
+//! - stdin (a pipe) to socket, [`Stdin`]: read on the network thread itself, in pieces of up to 64 KiB
+//!   from a pipe enlarged to 1 MiB, with `preadv2(RWF_NOWAIT)` when epoll says there is data (a read
+//!   that cannot block whatever the pipe's flags; kernels without it get poll(2) then read(2), what nc
 //!   does). Measured here, splicing this direction was slower: the writer of the pipe then allocates
 //!   fresh pages for every write, which costs more than the copy saved. A writer slower than us (`head`
 //!   writes 4 KiB at a time) otherwise gives reads of 16 to 32 KiB, each its own send, segment and
@@ -12,18 +16,20 @@
 //!   50 µs on a timerfd and take what the pipe gathered meanwhile. Messages under 16 KiB go out at
 //!   once, so latency is unchanged. Pieces bigger than 64 KiB were slower (see [`PIECE`]).
 //!
-//! Both avoid the thread hand-offs of the general path, which also lowers latency. Readiness comes from
-//! epoll (tokio's `AsyncFd` on a duplicate of the descriptor), so stdin and stdout keep their file status
-//! flags: nothing here sets O_NONBLOCK on a shared descriptor; `SPLICE_F_NONBLOCK` applies to our pipe.
+//! Both avoid the thread hand-offs of the portable path, which also lowers latency. Readiness comes
+//! from epoll (tokio's `AsyncFd` on a duplicate of the descriptor), so stdin and stdout keep their file
+//! status flags: nothing here sets O_NONBLOCK on a shared descriptor; `SPLICE_F_NONBLOCK` applies to
+//! our pipe. Every wait here is cancel-safe: what was read is kept in the struct, not in a future.
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use bytes::{Bytes, BytesMut};
 use tokio::io::unix::AsyncFd;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncReadExt, Interest};
+
+use crate::conn::PeerRead;
 
 /// Bytes asked for per splice call, and the size our pipes are enlarged to.
 pub(crate) const CHUNK: usize = 1 << 20;
@@ -49,14 +55,14 @@ fn file_type(fd: RawFd) -> Option<libc::mode_t> {
 }
 
 /// Whether stdin is a pipe (the only kind of stdin spliced).
-pub fn stdin_spliceable() -> bool {
+pub(crate) fn stdin_is_pipe() -> bool {
     file_type(0) == Some(libc::S_IFIFO)
 }
 
 /// Whether stdout is a pipe, a regular file or a non-terminal character device (/dev/null), and
 /// splice(2) may write to it: the kernel refuses (EINVAL) a file or device opened for appending, as
 /// the shell's `>>` does, so such a stdout takes the ordinary path.
-pub fn stdout_spliceable() -> bool {
+pub(crate) fn stdout_spliceable() -> bool {
     // SAFETY: isatty only inspects the descriptor.
     let tty = unsafe { libc::isatty(1) } == 1;
     let kind = file_type(1);
@@ -123,59 +129,94 @@ fn dup_async(fd: RawFd) -> io::Result<AsyncFd<Dup>> {
         .map_err(|e| e.into())
 }
 
-/// Moves stdin (a pipe) into the socket until stdin ends; counts bytes into `sent`.
-pub async fn stdin_to_socket(
-    writer: &mut OwnedWriteHalf,
-    sent: &AtomicU64,
-    touch: impl Fn(),
-) -> io::Result<()> {
-    let stdin = dup_async(0)?;
-    // A bigger pipe means fewer wake-ups for us and the writer; it changes no file status flag.
-    // SAFETY: F_SETPIPE_SZ only resizes the pipe; failure keeps its size.
-    unsafe {
-        libc::fcntl(0, libc::F_SETPIPE_SZ, CHUNK as libc::c_int);
-    }
-    let mut gather = Timer::new().ok();
-    let mut buf = vec![0u8; PIECE];
-    let mut nowait = true;
-    loop {
-        let mut ready = stdin.readable().await?;
-        let Some(mut n) = read_ready(&mut buf, &mut nowait)? else {
-            ready.clear_ready();
-            continue;
-        };
-        if n == 0 {
-            return Ok(());
+/// stdin (a pipe) read on the network thread. See the module docs.
+pub(crate) struct Stdin {
+    fd: AsyncFd<Dup>,
+    gather: Option<Timer>,
+    buf: BytesMut,
+    nowait: bool,
+    /// Bulk input read and gathering until then.
+    gather_until: Option<Instant>,
+    ended: bool,
+}
+
+impl Stdin {
+    pub(crate) fn new() -> io::Result<Stdin> {
+        // A bigger pipe means fewer wake-ups for us and the writer; it changes no file status flag.
+        // SAFETY: F_SETPIPE_SZ only resizes the pipe; failure keeps its size.
+        unsafe {
+            libc::fcntl(0, libc::F_SETPIPE_SZ, CHUNK as libc::c_int);
         }
-        let mut ended = false;
-        if (BULK..PIECE / 2).contains(&n) {
-            // Bulk input from a writer slower than us: let it fill the pipe a little longer, then
-            // send all at once. Fewer, larger sends cost far less per byte than many small ones.
-            if let Some(timer) = &mut gather {
-                if timer.sleep(GATHER).await.is_err() {
-                    gather = None;
+        Ok(Stdin {
+            fd: dup_async(0)?,
+            gather: Timer::new().ok(),
+            buf: BytesMut::new(),
+            nowait: true,
+            gather_until: None,
+            ended: false,
+        })
+    }
+
+    /// The next piece of stdin, `None` at its end. Cancel-safe.
+    pub(crate) async fn next(&mut self) -> io::Result<Option<Bytes>> {
+        loop {
+            if let Some(at) = self.gather_until {
+                if let Some(timer) = &mut self.gather {
+                    if timer.sleep_until(at).await.is_err() {
+                        self.gather = None;
+                    }
                 }
-                match read_ready(&mut buf[n..], &mut nowait)? {
-                    Some(0) => ended = true,
-                    Some(m) => n += m,
+                self.gather_until = None;
+                let n = self.buf.len();
+                // SAFETY (of the slice): read_ready only writes; the bytes it reports are set below.
+                match read_ready(spare(&mut self.buf), &mut self.nowait)? {
+                    Some(0) => self.ended = true,
+                    Some(m) => unsafe { self.buf.set_len(n + m) },
                     None => {}
                 }
+                return Ok(Some(self.buf.split().freeze()));
             }
-        }
-        if n < PIECE {
-            // A pipe read returns all it holds: it is empty now, so wait for epoll rather than try
-            // again (one system call less per message). Data written since is a new epoll event.
-            ready.clear_ready();
-        } else {
-            drop(ready);
-        }
-        writer.write_all(&buf[..n]).await?;
-        sent.fetch_add(n as u64, Ordering::Relaxed);
-        touch();
-        if ended {
-            return Ok(());
+            if self.ended {
+                return Ok((!self.buf.is_empty()).then(|| self.buf.split().freeze()));
+            }
+            if self.buf.capacity() < PIECE {
+                self.buf.reserve(PIECE);
+            }
+            let mut ready = self.fd.readable().await?;
+            let Some(n) = read_ready(spare(&mut self.buf), &mut self.nowait)? else {
+                ready.clear_ready();
+                continue;
+            };
+            if n == 0 {
+                self.ended = true;
+                continue;
+            }
+            // SAFETY: read_ready wrote `n` bytes into the spare capacity.
+            unsafe { self.buf.set_len(n) };
+            if n < PIECE {
+                // A pipe read returns all it holds: it is empty now, so wait for epoll rather than
+                // try again (one system call less per message). Data written since is a new event.
+                ready.clear_ready();
+            }
+            if (BULK..PIECE / 2).contains(&n) && self.gather.is_some() {
+                // Bulk input from a writer slower than us: let it fill the pipe a little longer,
+                // then send all at once. Fewer, larger sends cost far less per byte.
+                self.gather_until = Some(Instant::now() + GATHER);
+                continue;
+            }
+            return Ok(Some(self.buf.split().freeze()));
         }
     }
+}
+
+/// The spare capacity of `buf` (at most [`PIECE`] bytes), as a slice to read into.
+fn spare(buf: &mut BytesMut) -> &mut [u8] {
+    let len = buf.len();
+    let room = (buf.capacity() - len).min(PIECE.saturating_sub(len));
+    let spare = &mut buf.spare_capacity_mut()[..room];
+    // SAFETY: u8 has no invalid values and the readers only write into this slice; the length of
+    // `buf` is set afterwards to cover only what they reported written.
+    unsafe { &mut *(spare as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) }
 }
 
 /// Reads what stdin holds without blocking: `None` when it is empty (try again when epoll says so),
@@ -233,7 +274,12 @@ impl Timer {
             .map_err(|e| e.into())
     }
 
-    async fn sleep(&mut self, d: Duration) -> io::Result<()> {
+    /// Waits until `at`. Cancel-safe: a later call re-arms the timer.
+    async fn sleep_until(&mut self, at: Instant) -> io::Result<()> {
+        let d = at.saturating_duration_since(Instant::now());
+        if d.is_zero() {
+            return Ok(());
+        }
         let fd = self.0.as_raw_fd();
         let spec = libc::itimerspec {
             it_interval: libc::timespec {
@@ -294,8 +340,8 @@ fn nowait_result(n: isize) -> io::Result<usize> {
     }
 }
 
-/// The way from the socket to stdout (a pipe, a regular file or /dev/null), shared by the async relay
-/// ([`socket_to_stdout`]) and the poll(2) loop (`crate::poll_relay`); they differ only in how they wait.
+/// The way from the socket to stdout (a pipe, a regular file or /dev/null), without the waiting
+/// (that is [`Stdout`]'s).
 ///
 /// Bulk data is spliced through a pipe of our own. When stdout is a pipe, small pieces (a message,
 /// a reply) instead go through a buffer: `recv`, then a write that cannot block (`pwritev2` with
@@ -303,7 +349,7 @@ fn nowait_result(n: isize) -> io::Result<usize> {
 /// fails to learn it: two system calls per message instead of three. A full buffer switches to
 /// splicing until a splice comes back small. Whatever stdout does not take at once waits in our
 /// pipe; the socket is not read again until it has gone, so memory stays bounded.
-pub(crate) struct Down {
+struct Down {
     pr: std::fs::File,
     pw: std::fs::File,
     out_is_pipe: bool,
@@ -318,7 +364,7 @@ pub(crate) struct Down {
 }
 
 impl Down {
-    pub(crate) fn new() -> io::Result<Down> {
+    fn new() -> io::Result<Down> {
         let mut fds = [0 as libc::c_int; 2];
         // SAFETY: pipe2 fills two descriptors we then own.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
@@ -336,7 +382,7 @@ impl Down {
             pr,
             pw,
             out_is_pipe,
-            buf: vec![0u8; if out_is_pipe { PIECE } else { 0 }],
+            buf: vec![0u8; PIECE],
             splicing: !out_is_pipe,
             nowait: true,
             left: 0,
@@ -344,28 +390,13 @@ impl Down {
         })
     }
 
-    /// Whether stdout is a pipe (the only kind that can refuse a write for now).
-    pub(crate) fn out_is_pipe(&self) -> bool {
-        self.out_is_pipe
-    }
-
     /// Whether bytes still wait for stdout (read nothing more from the socket until they have gone).
-    pub(crate) fn pending(&self) -> bool {
+    fn pending(&self) -> bool {
         self.left > 0
     }
 
-    /// Whether the next read from the socket is a splice (else a `recv` into [`Down::buf`]).
-    pub(crate) fn splicing(&self) -> bool {
-        self.splicing
-    }
-
-    /// The buffer to `recv` into when not splicing.
-    pub(crate) fn buf(&mut self) -> &mut [u8] {
-        &mut self.buf
-    }
-
     /// Splices what the socket holds into our pipe: the byte count, 0 at its end, or `WouldBlock`.
-    pub(crate) fn splice_from(&mut self, sock: RawFd) -> io::Result<usize> {
+    fn splice_from(&mut self, sock: RawFd) -> io::Result<usize> {
         let n = splice(sock, self.pw.as_raw_fd(), CHUNK)?;
         self.left = n;
         self.splicing = !self.out_is_pipe || n >= PIECE;
@@ -374,8 +405,7 @@ impl Down {
 
     /// Passes on the first `n` bytes of the buffer (just received): straight to stdout if it takes
     /// them now, the rest into our pipe.
-    pub(crate) fn received(&mut self, n: usize) -> io::Result<()> {
-        self.splicing = n == self.buf.len();
+    fn deliver(&mut self, n: usize) -> io::Result<()> {
         let written = if self.nowait {
             match write_nowait(1, &self.buf[..n]) {
                 Ok(w) => w,
@@ -384,7 +414,6 @@ impl Down {
                     self.nowait = false;
                     0
                 }
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => stdout_closed(),
                 Err(e) => return Err(e),
             }
         } else {
@@ -399,23 +428,18 @@ impl Down {
 
     /// Moves what waits in our pipe to stdout: `Ok(true)` once all has gone, `Ok(false)` when stdout
     /// is full (wait until it is writable).
-    pub(crate) fn drain(&mut self) -> io::Result<bool> {
+    fn drain(&mut self) -> io::Result<bool> {
         while self.left > 0 {
             if let Some(copy) = &mut self.copy {
                 let n = self.left.min(copy.len());
                 (&self.pr).read_exact(&mut copy[..n])?;
                 self.left -= n;
-                let mut stdout = crate::output::stdout_file();
-                match stdout.write_all(&copy[..n]) {
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => stdout_closed(),
-                    r => r?,
-                }
+                crate::output::stdout_file().write_all(&copy[..n])?;
                 continue;
             }
             match splice(self.pr.as_raw_fd(), 1, self.left) {
                 Ok(m) => self.left -= m,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => stdout_closed(),
                 // No splice(2) into this stdout: copy, so a real error (ENOSPC from /dev/full)
                 // shows as itself.
                 Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
@@ -428,64 +452,79 @@ impl Down {
     }
 }
 
-/// The error of a relay whose socket failed.
-pub(crate) fn lost(e: &io::Error) -> anyhow::Error {
-    anyhow::anyhow!("connection lost: {}", crate::error::describe_io(e))
+/// The socket-to-stdout way of the fast path: a [`Down`] and what it waits on.
+pub(crate) struct Stdout {
+    down: Down,
+    /// stdout is /dev/null.
+    null: bool,
+    /// stdout when it is a pipe (the only kind epoll can wait on); files and /dev/null never block.
+    writable: Option<AsyncFd<Dup>>,
 }
 
-/// The error of a relay that could not write to stdout.
-pub(crate) fn stdout_error(e: &io::Error) -> anyhow::Error {
-    anyhow::anyhow!(
-        "could not write to stdout: {}",
-        crate::error::describe_io(e)
-    )
-}
-
-/// stdout was closed by its reader (`| head`): a normal end, whatever else is going on.
-fn stdout_closed() -> ! {
-    std::process::exit(0)
-}
-
-/// Moves the socket's data to stdout until the peer closes; counts bytes into `received`.
-pub async fn socket_to_stdout(
-    reader: &mut OwnedReadHalf,
-    received: &AtomicU64,
-    touch: impl Fn(),
-) -> anyhow::Result<()> {
-    let mut down = Down::new()?;
-    let stdout = if down.out_is_pipe() {
-        Some(dup_async(1)?)
-    } else {
-        None
-    };
-    let sock = reader.as_ref().as_raw_fd();
-    loop {
-        let n = if down.splicing() {
-            reader
-                .as_ref()
-                .async_io(Interest::READABLE, || down.splice_from(sock))
-                .await
-                .map_err(|e| lost(&e))?
+impl Stdout {
+    pub(crate) fn new() -> io::Result<Stdout> {
+        let down = Down::new()?;
+        let writable = if down.out_is_pipe {
+            Some(dup_async(1)?)
         } else {
-            // tokio clears the socket's readiness after a short read: no failing call to learn it.
-            let n = reader.read(down.buf()).await.map_err(|e| lost(&e))?;
-            if n > 0 {
-                down.received(n).map_err(|e| stdout_error(&e))?;
-            }
-            n
+            None
         };
-        if n == 0 {
+        Ok(Stdout {
+            down,
+            writable,
+            null: crate::output::stdout_is_dev_null(),
+        })
+    }
+
+    /// Whether received bytes still wait for stdout (read nothing more until they have gone).
+    pub(crate) fn pending(&self) -> bool {
+        self.down.pending()
+    }
+
+    /// Receives what the peer sends and passes it on to stdout: the byte count, 0 at the peer's end.
+    /// A socket is spliced from when bulk data flows; any other stream is read into a buffer.
+    /// Cancel-safe. Errors from stdout are returned as [`StdoutFailed`].
+    pub(crate) async fn receive<R: PeerRead>(&mut self, reader: &mut R) -> io::Result<usize> {
+        let down = &mut self.down;
+        if let (true, Some(sock)) = (down.splicing, reader.socket()) {
+            let fd = sock.as_raw_fd();
+            return sock
+                .async_io(Interest::READABLE, || down.splice_from(fd))
+                .await;
+        }
+        // tokio clears the socket's readiness after a short read: no failing call to learn it.
+        let n = reader.read(&mut down.buf).await?;
+        if n > 0 {
+            down.splicing = n == down.buf.len() && reader.socket().is_some();
+            down.deliver(n).map_err(stdout_failed)?;
+        }
+        Ok(n)
+    }
+
+    /// Passes on bytes received elsewhere (by an echo server, which also sends them back): at most
+    /// [`PIECE`] bytes, what one read of the engine gives on this path.
+    pub(crate) fn deliver(&mut self, data: &[u8]) -> io::Result<()> {
+        debug_assert!(data.len() <= PIECE && !self.down.pending());
+        if self.null {
+            // /dev/null takes everything and keeps nothing: a system call saved per message.
             return Ok(());
         }
-        received.fetch_add(n as u64, Ordering::Relaxed);
-        touch();
+        if self.down.buf.len() < data.len() {
+            self.down.buf.resize(PIECE, 0);
+        }
+        self.down.buf[..data.len()].copy_from_slice(data);
+        self.down.deliver(data.len()).map_err(stdout_failed)
+    }
+
+    /// Waits until what is pending has gone to stdout. Cancel-safe.
+    pub(crate) async fn drain(&mut self) -> io::Result<()> {
         loop {
-            let guard = match &stdout {
+            let guard = match &self.writable {
                 Some(out) => Some(out.writable().await?),
                 None => None,
             };
-            if down.drain().map_err(|e| stdout_error(&e))? {
-                break;
+            if self.down.drain().map_err(stdout_failed)? {
+                return Ok(());
             }
             match guard {
                 Some(mut g) => g.clear_ready(),
@@ -493,6 +532,27 @@ pub async fn socket_to_stdout(
             }
         }
     }
+}
+
+/// An error writing to stdout, told apart from the socket's errors (see [`is_stdout_error`]).
+#[derive(Debug)]
+struct StdoutFailed(io::Error);
+
+impl std::fmt::Display for StdoutFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::error::describe_io(&self.0))
+    }
+}
+
+impl std::error::Error for StdoutFailed {}
+
+fn stdout_failed(e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), StdoutFailed(e))
+}
+
+/// Whether `e` came from writing to stdout (then the relay's error is stdout's, not the peer's).
+pub(crate) fn is_stdout_error(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<StdoutFailed>())
 }
 
 /// A write that never blocks, even to a blocking pipe and without touching its file status flags:
@@ -527,7 +587,7 @@ mod tests {
             let mut timer = Timer::new().unwrap();
             for d in [Duration::from_micros(50), Duration::from_millis(20)] {
                 let start = std::time::Instant::now();
-                timer.sleep(d).await.unwrap();
+                timer.sleep_until(start + d).await.unwrap();
                 assert!(start.elapsed() >= d, "woke after {:?}", start.elapsed());
             }
         });
