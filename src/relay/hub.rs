@@ -123,9 +123,6 @@ where
         while tasks.try_join_next().is_some() {}
         let id = next_id;
         next_id += 1;
-        if hub.verbose {
-            eprintln!("sockkit: connection from {} (client{id})", client.peer);
-        }
         let client = Admitted {
             stream: client.stream.into(),
             peer: client.peer.into(),
@@ -216,6 +213,11 @@ async fn serve_client(
         },
     );
     changed(&clients, &hub);
+    // Said once the client is one of the clients (and, over TLS, past its handshake): a client
+    // announced here is one that stdin, the broker and the chat already reach.
+    if hub.verbose {
+        eprintln!("sockkit: connection from {peer} (client{id})");
+    }
     let label = StreamLabel {
         peer: Some(name.clone()),
         direction: "received",
