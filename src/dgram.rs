@@ -112,6 +112,16 @@ impl Receiver {
         self.dropped
     }
 
+    /// Datagrams the kernel dropped so far (Linux), as of now: the count that comes with each
+    /// datagram misses those dropped after the last one received (the end of a burst that
+    /// overflowed the buffer), so the stats ask the socket itself when they are said.
+    pub(crate) fn dropped_now(&mut self, socket: &UdpSocket) -> Option<u64> {
+        if let (Some(known), true) = (self.dropped, self.batched.is_some()) {
+            self.dropped = Some(batched::drops_now(socket).map_or(known, |now| now.max(known)));
+        }
+        self.dropped
+    }
+
     /// Waits for datagrams, then returns every one already waiting (at least one), up to `limit`
     /// datagrams and a batch's size.
     pub(crate) async fn recv(
@@ -198,6 +208,29 @@ mod linux {
     /// Asks the kernel to attach its drop count to each datagram received.
     pub(super) fn count_drops(socket: &UdpSocket) -> io::Result<()> {
         setsockopt(socket, sockopt::RxqOvfl, &1).map_err(io::Error::from)
+    }
+
+    /// The socket's drop counter now (`SO_MEMINFO`, Linux 4.6 and later; `None` before): the same
+    /// counter `SO_RXQ_OVFL` reports, read without a datagram to carry it.
+    pub(super) fn drops_now(socket: &UdpSocket) -> Option<u64> {
+        // SK_MEMINFO_DROPS is the last of the values the kernel fills in; it copies no more than
+        // the length given.
+        const VALUES: usize = libc::SK_MEMINFO_DROPS as usize + 1;
+        let mut info = [0u32; VALUES];
+        let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+        // SAFETY: `info` and `len` are live for the call, and `len` is `info`'s size in bytes, so
+        // the kernel writes within it; nix has no wrapper for SO_MEMINFO.
+        let rc = unsafe {
+            libc::getsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_MEMINFO,
+                info.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        (rc == 0 && len as usize == std::mem::size_of_val(&info))
+            .then(|| u64::from(info[VALUES - 1]))
     }
 
     /// The buffers of one `recvmmsg` call, kept from call to call.
@@ -342,6 +375,10 @@ mod unbatched {
 
     pub(super) fn count_drops(_socket: &UdpSocket) -> io::Result<()> {
         Err(io::ErrorKind::Unsupported.into())
+    }
+
+    pub(super) fn drops_now(_socket: &UdpSocket) -> Option<u64> {
+        None
     }
 
     impl Multi {

@@ -150,10 +150,14 @@ pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
                     None => typed = None,
                 }
             }
-            _ = tick.tick(), if args.verbose => stats.report_if_changed(),
+            _ = tick.tick(), if args.verbose => {
+                stats.dropped = rx.dropped_now(&socket);
+                stats.report_if_changed();
+            }
             () = &mut quit => break,
         }
     }
+    stats.dropped = rx.dropped_now(&socket);
     out.flush().await;
     crate::repl::end_session();
     Ok(if input::had_errors() {
