@@ -2,10 +2,12 @@
 """P2 (hex display), P3 (pickle display) and P6 (UDP receive) of BENCH.md, against xxd, CPython and
 nc in the same run, alternating A B, median of N.
 
-Usage: bench/modes.py [--quick] [--runs N] [--only p2,p3,p6] [--senders N] [--baseline SOCKKIT]
+Usage: bench/modes.py [--quick] [--runs N] [--only p2,p3,p6] [--senders N] [--batch N] [--baseline SOCKKIT]
 
-P6 prints, besides the table row, what the senders manage into a socket nobody reads: on loopback the
-sender pays for the kernel's whole receive path, so one sender caps what any receiver can print.
+P6 prints, besides the table row, what the senders manage into a socket nobody reads (the ceiling): on
+loopback the sender pays for the kernel's whole receive path, so the sender caps what any receiver can
+print. A receiver's rate is only measured by a sender faster than it: by default each sender sends 64
+datagrams a system call (sendmmsg); `--batch 1` is one send(2) a datagram, about what nc prints.
 """
 import argparse, os, pickle, random, re, statistics, subprocess, sys, tempfile, time
 
@@ -81,9 +83,9 @@ def p3(tmp, count, runs):
         ">= 2.5x; output identical: %s" % ("yes" if same else "NO"))
 
 
-def blast(port, secs, senders):
+def blast(port, secs, senders, batch):
     """Runs `senders` udp_blast processes at once; returns how many datagrams they sent in all."""
-    procs = [subprocess.Popen([BLAST, "127.0.0.1:%d" % port, str(secs)], stdout=subprocess.PIPE) for _ in range(senders)]
+    procs = [subprocess.Popen([BLAST, "127.0.0.1:%d" % port, str(secs), str(batch)], stdout=subprocess.PIPE) for _ in range(senders)]
     return sum(int(p.communicate()[0]) for p in procs)
 
 
@@ -96,13 +98,13 @@ def free_udp_port():
     return port
 
 
-def p6(tmp, secs, runs, senders, baseline):
+def p6(tmp, secs, runs, senders, batch, baseline):
     """udp-listen against nc -u -l -k, printing to a file; also what the senders manage into a socket
     nobody reads (the ceiling: on loopback the sender pays for the kernel's whole receive path)."""
     import socket
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
-    ceiling = [blast(sink.getsockname()[1], secs, senders) / secs for _ in range(2)]
+    ceiling = [blast(sink.getsockname()[1], secs, senders, batch) / secs for _ in range(2)]
     sink.close()
     tools = [("nc", None), ("sockkit", SOCKKIT)] + ([("baseline", baseline)] if baseline else [])
     got = {name: [] for name, _ in tools}
@@ -114,13 +116,13 @@ def p6(tmp, secs, runs, senders, baseline):
                 cmd = ["nc", "-u", "-l", "-k", "127.0.0.1", str(port)] if path is None else [path, "udp-listen", "127.0.0.1", str(port)]
                 p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.DEVNULL)
                 time.sleep(0.3)  # nc cannot report readiness; every tool gets the same head start
-                sent = blast(port, secs, senders)
+                sent = blast(port, secs, senders, batch)
                 time.sleep(0.3)
                 p.kill(); p.wait()
             n = os.path.getsize(out_path) / 64
             got[name].append(n / secs)
             print("#   %s: %d sent, %d printed (%.0f%%)" % (name, sent, n, 100 * n / max(sent, 1)), file=sys.stderr)
-    label = "P6 UDP receive, 64-byte datagrams, %d sender%s (ceiling %s/s)" % (senders, "" if senders == 1 else "s", stats(ceiling))
+    label = "P6 UDP receive, 64-byte datagrams, %d sender%s, %d a call (ceiling %s/s)" % (senders, "" if senders == 1 else "s", batch, stats(ceiling))
     row(label, "nc -u -l -k", got["nc"], got["sockkit"], "datagrams/s", ">= 1.5x")
     if baseline:
         row(label + ", baseline " + os.path.basename(baseline), "nc -u -l -k", got["nc"], got["baseline"], "datagrams/s", "")
@@ -132,6 +134,7 @@ def main():
     ap.add_argument("--runs", type=int)
     ap.add_argument("--only", default="p2,p3,p6", help="which workloads, comma-separated")
     ap.add_argument("--senders", type=int, default=1, help="P6: udp_blast processes at once")
+    ap.add_argument("--batch", type=int, default=64, help="P6: datagrams per send call (sendmmsg); 1 for send(2)")
     ap.add_argument("--baseline", help="P6: another sockkit binary measured in the same run")
     args, _ = ap.parse_known_args()
     runs = args.runs or (2 if args.quick else 5)
@@ -143,7 +146,7 @@ def main():
         if "p3" in only:
             p3(tmp, 20000 if args.quick else 200000, runs)
         if "p6" in only:
-            p6(tmp, 1 if args.quick else 3, runs, args.senders, args.baseline)
+            p6(tmp, 1 if args.quick else 3, runs, args.senders, args.batch, args.baseline)
 
 
 if __name__ == "__main__":
