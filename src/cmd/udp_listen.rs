@@ -31,11 +31,16 @@ use crate::error::{describe_io, ExitCode};
 use crate::input::{self, InputOpts};
 use crate::net::{self, display_addr, Family, ListenAddr, Resolve};
 use crate::output::{OutMsg, Output};
+use crate::relay::RawStdout;
+use crate::render::DisplayMode;
 use crate::repl::{Attached, Peer, Peers};
 
 /// The receive buffer asked for when --rcvbuf is not given: room for a burst of about 4,000 small
 /// datagrams (the kernel counts about 1 KiB per datagram however small) while stdout catches up.
 const DEFAULT_RCVBUF: usize = 4 << 20;
+
+/// The REPL lists the most recent senders, this many.
+const SENDERS_LISTED: usize = 64;
 
 /// How often -v says how many datagrams came and how many the kernel dropped.
 const STATS_EVERY: Duration = Duration::from_secs(1);
@@ -78,11 +83,17 @@ pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
     tokio::pin!(quit);
     let mut typed: Option<mpsc::Receiver<Bytes>> = typed;
     let mut rx = Receiver::new(&socket);
+    // Raw datagrams go straight to stdout when nothing else writes there: a hand-off to the
+    // stdout thread costs a wake-up per batch, which is most of a lone datagram's cost.
+    let mut direct =
+        (args.display.mode() == DisplayMode::Raw && !show_sender && !args.repl.wanted())
+            .then(RawStdout::new)
+            .flatten();
     let mut stats = Stats {
         verbose: args.verbose,
         received: 0,
-        dropped: rx.dropped(),
-        reported: (0, rx.dropped()),
+        dropped: rx.dropped(&socket),
+        reported: (0, rx.dropped(&socket)),
     };
     let mut tick = tokio::time::interval(STATS_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -106,19 +117,16 @@ pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
                     }
                 };
                 let taken = batch.len() as u64;
-                stats.dropped = rx.dropped();
                 let mut said = String::new();
+                // Each run of datagrams from one sender, by its sender.
+                let mut runs: Vec<SocketAddr> = Vec::new();
                 for (from, payload) in batch.iter() {
                     let shown = display_addr(from);
                     if args.verbose {
                         said.push_str(&format!("sockkit: {} bytes from {shown}\n", payload.len()));
                     }
-                    // The REPL lists every sender; a burst from one sender updates the list once.
-                    if last != Some(from) {
-                        if let Some(before) = last {
-                            remember(&peers, display_addr(before));
-                        }
-                        last = Some(from);
+                    if runs.last() != Some(&from) {
+                        runs.push(from);
                     }
                     if args.echo {
                         if let Err(e) = socket.send_to(payload, from).await {
@@ -126,13 +134,19 @@ pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
                         }
                     }
                 }
-                if let Some(from) = last {
+                if let Some(&from) = runs.last() {
+                    last = Some(from);
+                }
+                for from in by_last_datagram(&runs) {
                     remember(&peers, display_addr(from));
                 }
                 // One write for the batch's lines: stderr is unbuffered.
                 eprint!("{said}");
                 let error = batch.error.take();
-                out.send(OutMsg::Datagrams { batch, show_sender }).await;
+                match direct.as_mut() {
+                    Some(stdout) => stdout.write_all(batch.payloads()).await?,
+                    None => out.send(OutMsg::Datagrams { batch, show_sender }).await,
+                }
                 // Counted once handed to stdout, so that the count -v gives on Ctrl-C (which may
                 // cancel the send above) is what stdout shows.
                 stats.received += taken;
@@ -151,13 +165,13 @@ pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
                 }
             }
             _ = tick.tick(), if args.verbose => {
-                stats.dropped = rx.dropped_now(&socket);
+                stats.dropped = rx.dropped(&socket);
                 stats.report_if_changed();
             }
             () = &mut quit => break,
         }
     }
-    stats.dropped = rx.dropped_now(&socket);
+    stats.dropped = rx.dropped(&socket);
     out.flush().await;
     crate::repl::end_session();
     Ok(if input::had_errors() {
@@ -272,7 +286,23 @@ impl Drop for Stats {
     }
 }
 
-/// Adds a sender to the REPL's list (most recent last, at most 64 kept). A sender keeps the number it
+/// The senders of a batch's runs, each once, in the order of their last datagram, and at most as
+/// many as the REPL lists: remembered in this order, they leave the list as remembering each
+/// datagram's sender would, at a cost per batch rather than per datagram.
+fn by_last_datagram(runs: &[SocketAddr]) -> Vec<SocketAddr> {
+    let mut seen = std::collections::HashSet::new();
+    let mut senders: Vec<SocketAddr> = runs
+        .iter()
+        .rev()
+        .filter(|a| seen.insert(**a))
+        .take(SENDERS_LISTED)
+        .copied()
+        .collect();
+    senders.reverse();
+    senders
+}
+
+/// Adds a sender to the REPL's list (most recent last, at most [`SENDERS_LISTED`] kept). A sender keeps the number it
 /// was first given, so `/to N` means the same sender for as long as it is listed.
 fn remember(peers: &Peers, addr: SocketAddr) {
     if let Ok(mut list) = peers.list.lock() {
@@ -286,7 +316,7 @@ fn remember(peers: &Peers, addr: SocketAddr) {
             addr,
             desc: "sender".into(),
         });
-        if list.len() > 64 {
+        if list.len() > SENDERS_LISTED {
             list.remove(0);
         }
     }
@@ -419,7 +449,7 @@ mod unix {
                 addr,
                 desc: "sender".into(),
             });
-            if list.len() > 64 {
+            if list.len() > SENDERS_LISTED {
                 list.remove(0);
             }
         }
@@ -456,5 +486,21 @@ mod unix {
         if let Err(e) = ux::send_to(socket, line, &to).await {
             eprintln!("sockkit: could not send to {to}: {}", describe_io(&e));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn senders_are_listed_by_their_last_datagram() {
+        let addr = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        let (a, b, c) = (addr(1), addr(2), addr(3));
+        assert_eq!(by_last_datagram(&[a, b, a, c, b]), [a, c, b]);
+        assert_eq!(by_last_datagram(&[]), []);
+        // A flood from more senders than the REPL lists: the most recent ones.
+        let many: Vec<SocketAddr> = (1..=1000).map(addr).collect();
+        assert_eq!(by_last_datagram(&many), many[1000 - SENDERS_LISTED..]);
     }
 }

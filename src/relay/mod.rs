@@ -18,7 +18,8 @@
 //!   hex or pickle) -> stdout. On Linux, raw display to a pipe or file: socket -> `fast::Stdout`
 //!   (splice through a pipe of our own, or `recv` then a write that cannot block) -> stdout.
 //!
-//! Which path runs is decided in one place: [`stdin_up`] and [`stdout_down`].
+//! Which path runs is decided in one place: [`stdin_up`] and [`stdout_down`] (and, for a command
+//! that is not a relay but shows what it receives raw, [`RawStdout::new`]).
 
 pub(crate) mod engine;
 pub(crate) mod hub;
@@ -150,6 +151,36 @@ pub(crate) async fn stdout_down(
     Down::Output {
         out: out.clone(),
         id,
+    }
+}
+
+/// Raw bytes written to stdout by the task that has them, without the stdout thread in between:
+/// `udp-listen`'s datagrams, shown raw with nothing else writing to stdout. It is the engine's
+/// Linux fast stdout (a write that cannot block, then waiting for room), so a full pipe holds the
+/// task up without holding up the runtime.
+pub(crate) struct RawStdout(fast::Stdout);
+
+impl RawStdout {
+    /// `None` where the fast path does not take stdout (a terminal, a file opened for appending,
+    /// other systems, or without the `linux-fast-paths` feature): the stdout thread writes then.
+    pub(crate) fn new() -> Option<RawStdout> {
+        if !fast::stdout_spliceable() {
+            return None;
+        }
+        fast::Stdout::new().ok().map(RawStdout)
+    }
+
+    /// Writes all of `data`, waiting for room as long as stdout needs. An error is stdout's, as
+    /// [`crate::error::stdout_failed`] tells it (a closed pipe ends the command quietly).
+    pub(crate) async fn write_all(&mut self, data: &[u8]) -> Result<()> {
+        let failed = |e: std::io::Error| crate::error::stdout_failed(&e);
+        for piece in data.chunks(fast::PIECE) {
+            self.0.deliver(piece).map_err(failed)?;
+            if self.0.pending() {
+                self.0.drain().await.map_err(failed)?;
+            }
+        }
+        Ok(())
     }
 }
 
