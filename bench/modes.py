@@ -6,8 +6,11 @@ Usage: bench/modes.py [--quick] [--runs N] [--only p2,p3,p6] [--senders N] [--ba
 
 P6 prints, besides the table row, what the senders manage into a socket nobody reads (the ceiling): on
 loopback the sender pays for the kernel's whole receive path, so the sender caps what any receiver can
-print. A receiver's rate is only measured by a sender faster than it: by default each sender sends 64
-datagrams a system call (sendmmsg); `--batch 1` is one send(2) a datagram, about what nc prints.
+print. A receiver's rate is only measured by senders faster than it: by default two senders, each
+sending 64 datagrams a system call (sendmmsg). On a 2-core machine nc -u -l prints 99% of what one
+such sender manages, so with `--senders 1` both receivers print nearly all they are sent and the row
+measures the sender; `--batch 1` is one send(2) a datagram. P6 also gives each receiver's CPU time
+per datagram printed, which does not depend on the senders.
 """
 import argparse, os, pickle, random, re, statistics, subprocess, sys, tempfile, time
 
@@ -98,6 +101,13 @@ def free_udp_port():
     return port
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of a process and all its threads, so far (Linux)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def p6(tmp, secs, runs, senders, batch, baseline):
     """udp-listen against nc -u -l -k, printing to a file; also what the senders manage into a socket
     nobody reads (the ceiling: on loopback the sender pays for the kernel's whole receive path)."""
@@ -108,6 +118,7 @@ def p6(tmp, secs, runs, senders, batch, baseline):
     sink.close()
     tools = [("nc", None), ("sockkit", SOCKKIT)] + ([("baseline", baseline)] if baseline else [])
     got = {name: [] for name, _ in tools}
+    cost = {name: [] for name, _ in tools}
     for _ in range(runs):
         for name, path in tools:
             port = free_udp_port()
@@ -118,12 +129,17 @@ def p6(tmp, secs, runs, senders, batch, baseline):
                 time.sleep(0.3)  # nc cannot report readiness; every tool gets the same head start
                 sent = blast(port, secs, senders, batch)
                 time.sleep(0.3)
+                cpu = cpu_seconds(p.pid)
                 p.kill(); p.wait()
             n = os.path.getsize(out_path) / 64
             got[name].append(n / secs)
-            print("#   %s: %d sent, %d printed (%.0f%%)" % (name, sent, n, 100 * n / max(sent, 1)), file=sys.stderr)
+            cost[name].append(cpu / max(n, 1) * 1e9)
+            print("#   %s: %d sent, %d printed (%.0f%%), %.0f ns of CPU each" % (name, sent, n, 100 * n / max(sent, 1), cost[name][-1]), file=sys.stderr)
     label = "P6 UDP receive, 64-byte datagrams, %d sender%s, %d a call (ceiling %s/s)" % (senders, "" if senders == 1 else "s", batch, stats(ceiling))
     row(label, "nc -u -l -k", got["nc"], got["sockkit"], "datagrams/s", ">= 1.5x")
+    # What each datagram cost the receiver, whatever the sender managed (lower is better).
+    print("| P6 receiver's CPU per datagram printed (user + system) | nc -u -l -k %s | %s | ns | %.2fx less | %d | |" % (
+        stats(cost["nc"]), stats(cost["sockkit"]), statistics.median(cost["nc"]) / statistics.median(cost["sockkit"]), len(cost["nc"])))
     if baseline:
         row(label + ", baseline " + os.path.basename(baseline), "nc -u -l -k", got["nc"], got["baseline"], "datagrams/s", "")
 
@@ -133,7 +149,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--runs", type=int)
     ap.add_argument("--only", default="p2,p3,p6", help="which workloads, comma-separated")
-    ap.add_argument("--senders", type=int, default=1, help="P6: udp_blast processes at once")
+    ap.add_argument("--senders", type=int, default=2, help="P6: udp_blast processes at once")
     ap.add_argument("--batch", type=int, default=64, help="P6: datagrams per send call (sendmmsg); 1 for send(2)")
     ap.add_argument("--baseline", help="P6: another sockkit binary measured in the same run")
     args, _ = ap.parse_known_args()
