@@ -741,7 +741,7 @@ pub struct ListenArgs {
     pub unix: Option<String>,
     /// Permissions of the -U socket file, in octal (660: owner and group may connect) [default: as
     /// the umask leaves them].
-    #[arg(long, value_name = "OCTAL", value_parser = parse_mode)]
+    #[arg(long, value_name = "OCTAL", value_parser = parse_mode, allow_negative_numbers = true)]
     pub unix_mode: Option<u32>,
     /// Accepted and ignored, so `sockkit listen -l 12345` works like `nc -l 12345`.
     #[arg(short = 'l', hide = true)]
@@ -797,7 +797,7 @@ pub struct UdpListenArgs {
     pub unix: Option<String>,
     /// Permissions of the -U socket file, in octal (660: owner and group may send) [default: as the
     /// umask leaves them].
-    #[arg(long, value_name = "OCTAL", value_parser = parse_mode)]
+    #[arg(long, value_name = "OCTAL", value_parser = parse_mode, allow_negative_numbers = true)]
     pub unix_mode: Option<u32>,
     /// Accepted and ignored, so `sockkit udp-listen -l 12345` works.
     #[arg(short = 'l', hide = true)]
@@ -824,7 +824,7 @@ pub struct UdpListenArgs {
     /// Receive buffer of the socket (SO_RCVBUF), in bytes or with K, M or G: datagrams that arrive
     /// while it is full are dropped by the kernel. The system caps it (net.core.rmem_max on Linux);
     /// a note says so when it gives less [default: 4M].
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_negative_numbers = true)]
     pub rcvbuf: Option<usize>,
     #[command(flatten)]
     pub display: DisplayArgs,
@@ -866,10 +866,10 @@ pub struct UdpSendArgs {
     pub show_sender: bool,
     /// Cut stdin into datagrams of SIZE bytes (the last one may be shorter) instead of one datagram
     /// per line: a stream, to measure a link or a server.
-    #[arg(long, value_name = "SIZE", value_parser = parse_datagram_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_datagram_size, allow_negative_numbers = true)]
     pub size: Option<usize>,
     /// Send at most this many datagrams a second, evenly spaced (1000, 1000/s, 20/ms, 30/m).
-    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    #[arg(long, value_name = "RATE", value_parser = parse_rate, allow_hyphen_values = true)]
     pub rate: Option<f64>,
     /// Say what happens on stderr, and at the end how many datagrams were sent and received.
     #[arg(short = 'v', long)]

@@ -5,6 +5,23 @@ use crate::harness::*;
 
 /// (arguments, text the error line must contain: the flag or operand, and the value).
 const BAD: &[(&[&str], &[&str])] = &[
+    // Sizes, rates and modes: a leading '-' is a bad value, not an unknown flag.
+    (
+        &["udp-send", "--size", "-5", "127.0.0.1", "9"],
+        &["--size", "'-5'"],
+    ),
+    (
+        &["udp-send", "--rate", "-5/s", "127.0.0.1", "9"],
+        &["--rate", "'-5/s'", "more than 0"],
+    ),
+    (
+        &["udp-listen", "--rcvbuf", "-1", "127.0.0.1", "0"],
+        &["--rcvbuf", "'-1'"],
+    ),
+    (
+        &["listen", "-U", "/nonexistent/x", "--unix-mode", "-600"],
+        &["--unix-mode", "'-600'"],
+    ),
     // Durations: negative numbers are values, and every wording names the flag.
     (
         &["connect", "-w", "-1s", "127.0.0.1", "9"],
