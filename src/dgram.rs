@@ -261,8 +261,9 @@ mod linux {
         /// the sender pays for that wake-up; without lingering the sender managed 5 to 12% fewer
         /// datagrams a second than with nc (which drains slowly and so rarely sleeps), and
         /// udp-listen printed 0.8x to 0.9x of nc although it lost none; with it, 1.1x (3 runs each;
-        /// 100 µs and 4 ms instead of 30 µs and 1 ms changed nothing). A lone datagram waits
-        /// [`QUIET`] longer; larger batches also mean fewer hand-offs to the stdout thread.
+        /// 100 µs and 4 ms instead of 30 µs and 1 ms changed nothing). Larger batches also mean
+        /// fewer hand-offs to stdout. Only called during a burst (see [`super::LINGER_AFTER`]): for
+        /// datagrams that come one at a time the spinning costs more than the wake-ups it saves.
         pub(super) fn linger(&mut self, socket: &UdpSocket, batch: &mut Batch, limit: usize) {
             let start = Instant::now();
             let mut last = start;

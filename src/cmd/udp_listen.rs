@@ -13,7 +13,8 @@
 //! same display, REPL and answers; a sender is shown by its socket's path or abstract name.
 //!
 //! Datagrams are taken in batches ([`crate::dgram`]): all those waiting, in one system call on Linux,
-//! handed to the stdout thread as one message.
+//! handed to the stdout thread as one message, or, shown raw with nothing else writing to stdout,
+//! written by this task itself ([`RawStdout`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -302,8 +303,9 @@ fn by_last_datagram(runs: &[SocketAddr]) -> Vec<SocketAddr> {
     senders
 }
 
-/// Adds a sender to the REPL's list (most recent last, at most [`SENDERS_LISTED`] kept). A sender keeps the number it
-/// was first given, so `/to N` means the same sender for as long as it is listed.
+/// Adds a sender to the REPL's list (most recent last, at most [`SENDERS_LISTED`] kept). A sender
+/// keeps the number it was first given, so `/to N` means the same sender for as long as it is
+/// listed.
 fn remember(peers: &Peers, addr: SocketAddr) {
     if let Ok(mut list) = peers.list.lock() {
         let addr = accept::Peer::Ip(addr);
