@@ -139,7 +139,7 @@ pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
                     last = Some(from);
                 }
                 for from in by_last_datagram(&runs) {
-                    remember(&peers, display_addr(from));
+                    remember(&peers, accept::Peer::Ip(display_addr(from)));
                 }
                 // One write for the batch's lines: stderr is unbuffered.
                 eprint!("{said}");
@@ -303,12 +303,11 @@ fn by_last_datagram(runs: &[SocketAddr]) -> Vec<SocketAddr> {
     senders
 }
 
-/// Adds a sender to the REPL's list (most recent last, at most [`SENDERS_LISTED`] kept). A sender
-/// keeps the number it was first given, so `/to N` means the same sender for as long as it is
-/// listed.
-fn remember(peers: &Peers, addr: SocketAddr) {
+/// Adds a sender (UDP, or a named Unix datagram socket) to the REPL's list (most recent last, at
+/// most [`SENDERS_LISTED`] kept). A sender keeps the number it was first given, so `/to N` means
+/// the same sender for as long as it is listed.
+fn remember(peers: &Peers, addr: accept::Peer) {
     if let Ok(mut list) = peers.list.lock() {
-        let addr = accept::Peer::Ip(addr);
         let number = match list.iter().position(|p| p.addr == addr) {
             Some(i) => list.remove(i).number,
             None => list.iter().map(|p| p.number).max().unwrap_or(0) + 1,
@@ -398,7 +397,7 @@ mod unix {
                         eprintln!("sockkit: {n} bytes from {shown}");
                     }
                     if let Some(f) = &from {
-                        remember(&peers, f);
+                        remember(&peers, accept::Peer::Local(f.to_string()));
                         if args.echo {
                             if let Err(e) = ux::send_to(&socket, &buf[..n], f).await {
                                 eprintln!("sockkit: could not echo to {f}: {}", describe_io(&e));
@@ -436,25 +435,6 @@ mod unix {
         } else {
             ExitCode::Success
         })
-    }
-
-    /// Adds a named sender to the REPL's list, as [`super::remember`] does for UDP.
-    fn remember(peers: &Peers, addr: &UnixAddr) {
-        if let Ok(mut list) = peers.list.lock() {
-            let addr = accept::Peer::Local(addr.to_string());
-            let number = match list.iter().position(|p| p.addr == addr) {
-                Some(i) => list.remove(i).number,
-                None => list.iter().map(|p| p.number).max().unwrap_or(0) + 1,
-            };
-            list.push(Peer {
-                number,
-                addr,
-                desc: "sender".into(),
-            });
-            if list.len() > SENDERS_LISTED {
-                list.remove(0);
-            }
-        }
     }
 
     async fn send_line(
