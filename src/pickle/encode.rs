@@ -28,7 +28,7 @@ use num_bigint::BigInt;
 use super::decode::decode_char;
 use super::repr::float_repr;
 use super::scan::op;
-use super::Value;
+use super::{PyStr, Value};
 
 /// Why a value could not be pickled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,8 +100,25 @@ enum MemoKey<'a> {
     /// A complex constant (the bits of its parts: the compiler merges equal constants).
     Complex(u64, u64),
     /// CPython's cached one-character str for a code point below 256: the str a reduce decodes from
-    /// one byte is that shared object (a str typed in the literal is not).
+    /// one byte is that shared object, and so is such a str typed in the literal (see
+    /// [`literal_str_key`]).
     Latin1Char(char),
+}
+
+/// The memo key of a str the literal holds. A one-character str below U+0100 is CPython's cached
+/// character, the very object a reduce decodes from one byte (`['\n', b'\n']` pickles the second
+/// `'\n'` as a memo get at protocols 0 to 2), unless it is an ASCII name character (`a`, `_`, `7`):
+/// the compiler interns those, and whether the interned str is the cached one depends on what the
+/// interpreter ran before (in Python 3.11 after `import pickle`, `'a'` is not and `'g'` is). Those
+/// stay apart from the decoded one, as they are for most letters.
+fn literal_str_key(s: &PyStr) -> MemoKey<'_> {
+    let mut chars = s.as_str().unwrap_or_default().chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if (c as u32) < 256 && !(c.is_ascii_alphanumeric() || c == '_') => {
+            MemoKey::Latin1Char(c)
+        }
+        _ => MemoKey::Str(s.as_bytes()),
+    }
 }
 
 /// A tuple of constants, compared as Python's compiler compares constants (types must match too).
@@ -335,7 +352,7 @@ impl<'a> Pickler<'a> {
             },
             Value::Float(x) => self.save_float(*x),
             Value::Str(s) => {
-                let key = MemoKey::Str(s.as_bytes());
+                let key = literal_str_key(s);
                 if !self.memo_get(&key) {
                     self.save_str(s.as_bytes())?;
                     self.memo_put(Some(key));
@@ -899,6 +916,12 @@ for line in sys.stdin.buffer.read().decode().split('\n'):
             "[bytearray(b'a'), bytearray(b'a'), b'a']",
             "[bytearray(b'ab'), bytearray(b'ab')]",
             "['builtins', bytearray(b'a'), 'bytearray', b'a']",
+            // A one-character str below U+0100 is the str a reduce decodes from one byte.
+            "['\\n', bytearray(b'\\n')]",
+            "[bytearray(b'\\xe9'), '\\xe9', b'\\xe9', 'é']",
+            "[('\\\\', 1), b'\\\\', ' ', b' ', '\\x00', b'\\x00']",
+            "[{():((), frozenset(), u'\\n')}, [bytearray(b'\\x0a')]]",
+            "['b', b'b', '_', b'_']",
         ]);
         let long = format!("'{}'", "y".repeat(300));
         let longb = format!("b'{}'", "z".repeat(300));
