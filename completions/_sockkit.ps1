@@ -221,6 +221,8 @@ Register-ArgumentCompleter -Native -CommandName 'sockkit' -ScriptBlock {
         'sockkit;lab-client' {
             [CompletionResult]::new('--ip', '--ip', [CompletionResultType]::ParameterName, 'Server address')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Server port')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'Connect to a lab server on the Unix stream socket at PATH instead of --ip/--port (@NAME: Linux''s abstract namespace)')
+            [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Connect to a lab server on the Unix stream socket at PATH instead of --ip/--port (@NAME: Linux''s abstract namespace)')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Student name')
             [CompletionResult]::new('--github', '--github', [CompletionResultType]::ParameterName, 'GitHub user name')
             [CompletionResult]::new('--sid', '--sid', [CompletionResultType]::ParameterName, 'Student id')
@@ -246,6 +248,9 @@ Register-ArgumentCompleter -Native -CommandName 'sockkit' -ScriptBlock {
         'sockkit;lab-server' {
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to listen on')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on (0 picks a free one and prints it)')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'Listen on a Unix stream socket at PATH instead of --host/--port (@NAME: Linux''s abstract namespace); each client''s id is then its number, 1, 2, 3... A stale socket file there is replaced; the file is removed on exit')
+            [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Listen on a Unix stream socket at PATH instead of --host/--port (@NAME: Linux''s abstract namespace); each client''s id is then its number, 1, 2, 3... A stale socket file there is replaced; the file is removed on exit')
+            [CompletionResult]::new('--unix-mode', '--unix-mode', [CompletionResultType]::ParameterName, 'Permissions of the -U socket file, in octal (660: owner and group may connect) [default: as the umask leaves them]')
             [CompletionResult]::new('--handshake-timeout', '--handshake-timeout', [CompletionResultType]::ParameterName, 'Deadline for a student record: the first must be complete this long after the client connected, each later one this long after its first bytes, however slowly they arrive. Silence between records is never a reason to close (see --idle-timeout)')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close an acknowledged client that sends nothing for this long (default: never, as the original server keeps it)')
             [CompletionResult]::new('--roster', '--roster', [CompletionResultType]::ParameterName, 'Append one CSV row per acknowledged student to this file')

@@ -345,7 +345,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__lab__subcmd__client)
-            opts="-w -v -I -x -h --ip --port --name --github --sid --retry --ack-timeout --connect-timeout --pickle-protocol --verbose --interactive --no-interactive --no-history --mode --framing --max-message --help"
+            opts="-U -w -v -I -x -h --ip --port --unix --name --github --sid --retry --ack-timeout --connect-timeout --pickle-protocol --verbose --interactive --no-interactive --no-history --mode --framing --max-message --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -356,6 +356,14 @@ _sockkit() {
                     return 0
                     ;;
                 --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -411,7 +419,7 @@ _sockkit() {
             return 0
             ;;
         sockkit__subcmd__lab__subcmd__server)
-            opts="-m -v -h --host --port --handshake-timeout --idle-timeout --strict --roster --max-conns --allow --deny --max-message --verbose --help"
+            opts="-U -m -v -h --host --port --unix --unix-mode --handshake-timeout --idle-timeout --strict --roster --max-conns --allow --deny --max-message --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -422,6 +430,18 @@ _sockkit() {
                     return 0
                     ;;
                 --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix-mode)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -213,6 +213,8 @@ set edit:completion:arg-completer[sockkit] = {|@words|
         &'sockkit;lab-client'= {
             cand --ip 'Server address'
             cand --port 'Server port'
+            cand -U 'Connect to a lab server on the Unix stream socket at PATH instead of --ip/--port (@NAME: Linux''s abstract namespace)'
+            cand --unix 'Connect to a lab server on the Unix stream socket at PATH instead of --ip/--port (@NAME: Linux''s abstract namespace)'
             cand --name 'Student name'
             cand --github 'GitHub user name'
             cand --sid 'Student id'
@@ -237,6 +239,9 @@ set edit:completion:arg-completer[sockkit] = {|@words|
         &'sockkit;lab-server'= {
             cand --host 'Address to listen on'
             cand --port 'Port to listen on (0 picks a free one and prints it)'
+            cand -U 'Listen on a Unix stream socket at PATH instead of --host/--port (@NAME: Linux''s abstract namespace); each client''s id is then its number, 1, 2, 3... A stale socket file there is replaced; the file is removed on exit'
+            cand --unix 'Listen on a Unix stream socket at PATH instead of --host/--port (@NAME: Linux''s abstract namespace); each client''s id is then its number, 1, 2, 3... A stale socket file there is replaced; the file is removed on exit'
+            cand --unix-mode 'Permissions of the -U socket file, in octal (660: owner and group may connect) [default: as the umask leaves them]'
             cand --handshake-timeout 'Deadline for a student record: the first must be complete this long after the client connected, each later one this long after its first bytes, however slowly they arrive. Silence between records is never a reason to close (see --idle-timeout)'
             cand --idle-timeout 'Close an acknowledged client that sends nothing for this long (default: never, as the original server keeps it)'
             cand --roster 'Append one CSV row per acknowledged student to this file'

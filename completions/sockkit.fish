@@ -179,6 +179,7 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -s C -l crlf -
 complete -c sockkit -n "__fish_sockkit_using_subcommand udp-send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l ip -d 'Server address' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l port -d 'Server port' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -s U -l unix -d 'Connect to a lab server on the Unix stream socket at PATH instead of --ip/--port (@NAME: Linux\'s abstract namespace)' -r -F
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l name -d 'Student name' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l github -d 'GitHub user name' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -l sid -d 'Student id' -r
@@ -200,6 +201,8 @@ complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -s x -d 'Sho
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-client" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l host -d 'Address to listen on' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l port -d 'Port to listen on (0 picks a free one and prints it)' -r
+complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -s U -l unix -d 'Listen on a Unix stream socket at PATH instead of --host/--port (@NAME: Linux\'s abstract namespace); each client\'s id is then its number, 1, 2, 3... A stale socket file there is replaced; the file is removed on exit' -r -F
+complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l unix-mode -d 'Permissions of the -U socket file, in octal (660: owner and group may connect) [default: as the umask leaves them]' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l handshake-timeout -d 'Deadline for a student record: the first must be complete this long after the client connected, each later one this long after its first bytes, however slowly they arrive. Silence between records is never a reason to close (see --idle-timeout)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l idle-timeout -d 'Close an acknowledged client that sends nothing for this long (default: never, as the original server keeps it)' -r
 complete -c sockkit -n "__fish_sockkit_using_subcommand lab-server" -l roster -d 'Append one CSV row per acknowledged student to this file' -r -F

@@ -890,6 +890,10 @@ pub struct LabClientArgs {
     /// Server port.
     #[arg(long, value_name = "PORT", default_value_t = 12000, value_parser = parse_dest_port, allow_negative_numbers = true)]
     pub port: u16,
+    /// Connect to a lab server on the Unix stream socket at PATH instead of --ip/--port (@NAME:
+    /// Linux's abstract namespace).
+    #[arg(short = 'U', long = "unix", value_name = "PATH", value_hint = ValueHint::AnyPath, conflicts_with_all = ["ip", "port"])]
+    pub unix: Option<String>,
     /// Student name.
     #[arg(long, value_name = "NAME")]
     pub name: String,
@@ -931,6 +935,15 @@ pub struct LabServerArgs {
     /// Port to listen on (0 picks a free one and prints it).
     #[arg(long, value_name = "PORT", default_value_t = 12000, value_parser = parse_port, allow_negative_numbers = true)]
     pub port: u16,
+    /// Listen on a Unix stream socket at PATH instead of --host/--port (@NAME: Linux's abstract
+    /// namespace); each client's id is then its number, 1, 2, 3... A stale socket file there is
+    /// replaced; the file is removed on exit.
+    #[arg(short = 'U', long = "unix", value_name = "PATH", value_hint = ValueHint::AnyPath, conflicts_with_all = ["host", "port", "allow", "deny"])]
+    pub unix: Option<String>,
+    /// Permissions of the -U socket file, in octal (660: owner and group may connect) [default: as
+    /// the umask leaves them].
+    #[arg(long, value_name = "OCTAL", value_parser = parse_mode, allow_negative_numbers = true)]
+    pub unix_mode: Option<u32>,
     /// Deadline for a student record: the first must be complete this long after the client
     /// connected, each later one this long after its first bytes, however slowly they arrive.
     /// Silence between records is never a reason to close (see --idle-timeout).

@@ -39,12 +39,12 @@ impl fmt::Display for Exit {
 
 impl std::error::Error for Exit {}
 
-/// A command-line mistake found after clap parsed the arguments (exit status 2).
 /// The usage error of `-U` where there are no Unix domain sockets (Windows, in tokio).
 #[cfg(not(unix))]
 pub const NO_UNIX_SOCKETS: &str =
     "-U needs Unix domain sockets, which sockkit supports only on Unix systems (Linux, macOS, BSD)";
 
+/// A command-line mistake found after clap parsed the arguments (exit status 2).
 pub fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(Exit {
         code: ExitCode::Usage,

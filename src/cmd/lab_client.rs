@@ -14,9 +14,9 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use crate::cli::LabClientArgs;
+use crate::conn::Conn;
 use crate::error::{describe_io, ExitCode};
 use crate::escape::{escape, escape_into};
 use crate::lab;
@@ -38,7 +38,7 @@ enum Missing {
 
 /// The connection to the lab server, with the pickles read so far.
 struct Session {
-    stream: TcpStream,
+    stream: Conn,
     pickles: PickleStream,
     buf: BytesMut,
     /// Every byte received, and how many of them the messages shown so far took (for -v).
@@ -49,7 +49,7 @@ struct Session {
     /// (which never changes stdout).
     show: bool,
     trace_to_stdout: bool,
-    /// `HOST/PORT`, as the lab's lines name the server.
+    /// `HOST/PORT`, as the lab's lines name the server (or the -U path).
     place: String,
 }
 
@@ -212,11 +212,37 @@ async fn keep_talking(session: Session, args: &LabClientArgs, place: &str) -> Re
     let up = relay::Up::Queue(repl.input);
     let down = relay::stdout_down(&out, 1, label, false, false).await;
     let cfg = relay::RelayConfig::default();
-    let work = relay::relay_conn(session.stream.into(), up, down, &cfg, true);
+    let work = relay::relay_conn(session.stream, up, down, &cfg, true);
     match Attached::run(control, &out, work).await {
         Some(Err(e)) => Err(e),
         _ => Ok(ExitCode::Success),
     }
+}
+
+/// The connection to the lab server, and how the lab's lines name it: `HOST/PORT`, or the -U path.
+async fn connect(args: &LabClientArgs) -> Result<(Conn, String)> {
+    if let Some(path) = &args.unix {
+        #[cfg(unix)]
+        {
+            let addr = crate::unix::UnixAddr::parse(path)?;
+            let stream =
+                crate::unix::connect(&addr, Some(args.connect_timeout), args.retry).await?;
+            return Ok((stream.into(), addr.to_string()));
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            return Err(crate::error::usage(crate::error::NO_UNIX_SOCKETS));
+        }
+    }
+    let opts = ConnectOpts {
+        timeout: Some(args.connect_timeout),
+        refused_hint: "is the lab server running?",
+        retry: args.retry,
+        ..ConnectOpts::default()
+    };
+    let stream = net::connect(&args.ip, args.port, &opts).await?;
+    Ok((stream.into(), format!("{}/{}", args.ip, args.port)))
 }
 
 pub async fn run(args: LabClientArgs, out: Output) -> Result<ExitCode> {
@@ -225,14 +251,7 @@ pub async fn run(args: LabClientArgs, out: Output) -> Result<ExitCode> {
         args.pickle_protocol,
     )
     .map_err(|e| anyhow!("cannot encode the student record: {e}"))?;
-    let opts = ConnectOpts {
-        timeout: Some(args.connect_timeout),
-        refused_hint: "is the lab server running?",
-        retry: args.retry,
-        ..ConnectOpts::default()
-    };
-    let stream = net::connect(&args.ip, args.port, &opts).await?;
-    let place = format!("{}/{}", args.ip, args.port);
+    let (stream, place) = connect(&args).await?;
     let mut session = Session {
         stream,
         pickles: PickleStream::new(Framing::Stop, Limits::default()),

@@ -15,20 +15,20 @@
 //! [`DRAIN`]), prints a summary and exits 130.
 
 use std::fs::File;
+use std::future::Future;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
-use crate::accept::{Admitted, Gate};
+use crate::accept::{Accept, Admitted, Gate, Peer};
 use crate::access::Access;
 use crate::cli::LabServerArgs;
 use crate::error::{describe_io, ExitCode};
@@ -92,8 +92,36 @@ struct Shared {
 
 impl Shared {
     /// One log line about one client; whatever it quotes from the client is escaped.
-    fn log(&self, peer: SocketAddr, what: &str) {
-        eprintln!("sockkit: {peer}: {}", escape(what));
+    fn log(&self, who: &str, what: &str) {
+        eprintln!("sockkit: {who}: {}", escape(what));
+    }
+}
+
+/// A client's socket as the lab server reads it: told when it is readable, then read into the
+/// stack, so that an idle client holds no buffer.
+trait Polled: AsyncWrite + Unpin + Send + 'static {
+    fn readable(&self) -> impl Future<Output = std::io::Result<()>> + Send;
+    fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize>;
+}
+
+impl Polled for TcpStream {
+    fn readable(&self) -> impl Future<Output = std::io::Result<()>> + Send {
+        TcpStream::readable(self)
+    }
+
+    fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        TcpStream::try_read(self, buf)
+    }
+}
+
+#[cfg(unix)]
+impl Polled for tokio::net::UnixStream {
+    fn readable(&self) -> impl Future<Output = std::io::Result<()>> + Send {
+        tokio::net::UnixStream::readable(self)
+    }
+
+    fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        tokio::net::UnixStream::try_read(self, buf)
     }
 }
 
@@ -108,21 +136,16 @@ pub async fn run(args: LabServerArgs, out: Output) -> Result<ExitCode> {
             args.max_conns
         );
     }
+    crate::cli::check_unix_mode(&args.unix, args.unix_mode)?;
+    #[cfg(not(unix))]
+    if args.unix.is_some() {
+        return Err(crate::error::usage(crate::error::NO_UNIX_SOCKETS));
+    }
     let access = Access::from_args(&args.allow, &args.deny)?;
     let roster = match &args.roster {
         Some(path) => Some(Mutex::new(Roster::open(path)?)),
         None => None,
     };
-    let at = ListenAddr {
-        host: Some(args.host.clone()),
-        port: args.port,
-    };
-    let listener = net::listen_tcp(&at, Resolve::default(), 4096).await?;
-    let local = listener.local_addr()?;
-    let gate = Gate::new(listener, access, args.max_conns);
-    out.text(format!("Listening at {}/{}", local.ip(), local.port()))
-        .await;
-    out.flush().await;
     let max_value = args.max_message.saturating_mul(VALUE_FACTOR);
     let (stop, stopping) = watch::channel(false);
     let shared = Arc::new(Shared {
@@ -148,23 +171,64 @@ pub async fn run(args: LabServerArgs, out: Output) -> Result<ExitCode> {
         idle: Notify::new(),
         stopping,
     });
+    #[cfg(unix)]
+    if let Some(path) = &args.unix {
+        let addr = crate::unix::UnixAddr::parse(path)?;
+        let opts = crate::unix::BindOpts {
+            mode: args.unix_mode,
+        };
+        // Held until the server returns (on a signal too): then the socket file goes.
+        let (listener, _file) = crate::unix::listen(&addr, opts, 4096)?;
+        shared.out.text(format!("Listening at {addr}")).await;
+        shared.out.flush().await;
+        let gate = Gate::new(listener, access, args.max_conns);
+        return Ok(serve(gate, shared, stop).await);
+    }
+    let at = ListenAddr {
+        host: Some(args.host.clone()),
+        port: args.port,
+    };
+    let listener = net::listen_tcp(&at, Resolve::default(), 4096).await?;
+    let local = listener.local_addr()?;
+    shared
+        .out
+        .text(format!("Listening at {}/{}", local.ip(), local.port()))
+        .await;
+    shared.out.flush().await;
+    let gate = Gate::new(listener, access, args.max_conns);
+    Ok(serve(gate, shared, stop).await)
+}
+
+/// Serves the class until a signal, then winds down: the exit status the signal asks for.
+async fn serve<L: Accept>(gate: Gate<L>, shared: Arc<Shared>, stop: watch::Sender<bool>) -> ExitCode
+where
+    L::Stream: Polled,
+{
     let signal = crate::signal();
     tokio::pin!(signal);
     let mut count_refused = || {
         shared.rejected.fetch_add(1, Ordering::Relaxed);
     };
+    let mut joined: u64 = 0;
     let code = loop {
         tokio::select! {
             code = &mut signal => break code,
             client = gate.next(&mut count_refused) => {
                 let Admitted { stream, peer, slot } = client;
+                joined += 1;
+                // A TCP client's id is its port, as the original's; a Unix socket's client has no
+                // port, so it gets its number.
+                let (id, who) = match peer.into() {
+                    Peer::Ip(addr) => (u64::from(addr.port()), addr.to_string()),
+                    Peer::Local(name) => (joined, format!("client {joined}, {name}")),
+                };
                 shared.active.fetch_add(1, Ordering::Relaxed);
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    let mut client = Client::new(stream, peer, &shared);
+                    let mut client = Client::new(stream, id, who, &shared);
                     let result = client.serve(&shared).await;
                     if let Err(e) = result {
-                        shared.log(peer, &format!("{e:#}"));
+                        shared.log(&client.who, &format!("{e:#}"));
                     }
                     drop(slot);
                     shared.large.fetch_sub(client.counted, Ordering::Relaxed);
@@ -214,7 +278,7 @@ pub async fn run(args: LabServerArgs, out: Output) -> Result<ExitCode> {
             String::new()
         }
     );
-    Ok(code)
+    code
 }
 
 /// `1 student acknowledged`, `2 students acknowledged`.
@@ -223,9 +287,12 @@ fn plural(n: u64, noun: &str, what: &str) -> String {
 }
 
 /// One connected client.
-struct Client {
-    stream: TcpStream,
-    peer: SocketAddr,
+struct Client<S> {
+    stream: S,
+    /// Its client id: the TCP port, or its number on a Unix socket.
+    id: u64,
+    /// How log lines name it: its address.
+    who: String,
     pickles: PickleStream,
     /// Bytes of this client's partial record counted in [`Shared::large`].
     counted: usize,
@@ -235,11 +302,12 @@ struct Client {
     welcomed: Instant,
 }
 
-impl Client {
-    fn new(stream: TcpStream, peer: SocketAddr, shared: &Shared) -> Client {
+impl<S: Polled> Client<S> {
+    fn new(stream: S, id: u64, who: String, shared: &Shared) -> Client<S> {
         Client {
             stream,
-            peer,
+            id,
+            who,
             pickles: PickleStream::new(Framing::Stop, shared.limits),
             counted: 0,
             acked: 0,
@@ -257,8 +325,7 @@ impl Client {
         let timeout = shared.handshake_timeout;
         let first = Instant::now() + timeout;
         let mut deadline = Some(first);
-        let _ = self.stream.set_nodelay(true);
-        let welcome = encode(&lab::welcome(i64::from(self.peer.port())), PROTOCOL)
+        let welcome = encode(&lab::welcome(self.id as i64), PROTOCOL)
             .map_err(|e| anyhow!("cannot encode the welcome: {e}"))?;
         self.write(&welcome, first, "the client id").await?;
         self.welcomed = Instant::now();
@@ -344,7 +411,7 @@ impl Client {
     fn left(&self, shared: &Shared, how: &str) -> Result<()> {
         if shared.verbose {
             let records = plural(self.acked, "record", "acknowledged");
-            shared.log(self.peer, &format!("{how} after {records}"));
+            shared.log(&self.who, &format!("{how} after {records}"));
         }
         Ok(())
     }
@@ -387,7 +454,7 @@ impl Client {
             roster
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .append(self.peer.port(), &record)
+                .append(self.id, &record)
                 .context("could not write the roster")?;
         }
         if self.acked == 0 && self.welcomed.elapsed() < EARLY_WINDOW {
@@ -406,7 +473,7 @@ impl Client {
     fn record(&self, decoded: &Decoded, shared: &Shared) -> Result<Record> {
         if shared.verbose {
             shared.log(
-                self.peer,
+                &self.who,
                 &format!("received {}", decoded.repr_prefix(LOGGED)),
             );
         }
@@ -473,7 +540,7 @@ impl Roster {
         Ok(Roster { file })
     }
 
-    fn append(&mut self, client_id: u16, record: &Record) -> std::io::Result<()> {
+    fn append(&mut self, client_id: u64, record: &Record) -> std::io::Result<()> {
         let time = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
         let row = format!(
             "{time},{client_id},{},{},{}\n",

@@ -608,6 +608,22 @@ fn unix_flags_that_do_not_apply_are_refused() {
         &["udp-listen", "-U", "/tmp/x", "12345"],
         &["udp-send", "-U", "/tmp/x", "localhost", "80"],
         &["connect", "-U", ""],
+        &[
+            "lab-client",
+            "-U",
+            "/tmp/x",
+            "--port",
+            "80",
+            "--name",
+            "a",
+            "--github",
+            "b",
+            "--sid",
+            "1",
+        ],
+        &["lab-server", "-U", "/tmp/x", "--host", "0.0.0.0"],
+        &["lab-server", "-U", "/tmp/x", "--deny", "10.0.0.0/8"],
+        &["lab-server", "--unix-mode", "600"],
     ] {
         let (code, out, err) = run_sockkit(args, b"");
         assert_eq!(code, Some(2), "{args:?}: {err}");
@@ -654,4 +670,148 @@ fn unix_echo_and_chat_serve_many_clients() {
     chat.stderr.wait_contains("(client2)");
     one.write_all(b"hello two\n").unwrap();
     assert_eq!(read(&mut two, 19), "<client1> hello two");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lab handshake over a Unix socket
+
+/// A student client as the course's, over `AF_UNIX`: the sid as a str (the original server only
+/// formats it), exact welcome and acknowledgement bytes checked.
+const PY_UNIX_STUDENT: &str = r#"
+import pickle, socket, sys
+path, want_id, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(path)
+data = s.recv(4096)
+assert data == pickle.dumps({'clientid': want_id}, protocol=4), data
+s.send(pickle.dumps({'student_name': name, 'github_username': 'gh', 'sid': '920652002', 'extra': 1}))
+ack = s.recv(4096)
+assert ack == b'\x80\x04K\x01.', ack
+print(f"{pickle.loads(data)} has successfully connected to {path}")
+print("Data acknowledged by server and you passed the test")
+"#;
+
+/// A lab server as an instructor would write it over `AF_UNIX` (there is no port: it numbers its
+/// clients), answering one client.
+const PY_UNIX_LAB_SERVER: &str = r#"
+import pickle, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen()
+print('READY', flush=True)
+conn, _ = s.accept()
+conn.send(pickle.dumps({'clientid': 7}))
+student = pickle.loads(conn.recv(1024))
+print(f"Connected: Student: {student['student_name']}, Github Username: {student['github_username']}, sid: {student['sid']}", flush=True)
+conn.send(pickle.dumps(1))
+conn.recv(1024)
+"#;
+
+fn unix_lab_client(path: &Path) -> (Option<i32>, String, String) {
+    let mut p = Proc::sockkit_null(&[
+        "lab-client",
+        "-U",
+        text(path),
+        "--name",
+        "Alice Brown",
+        "--github",
+        "abrown",
+        "--sid",
+        "123456789",
+    ]);
+    let (code, out, err) = p.finish();
+    (code, String::from_utf8(out).unwrap(), err)
+}
+
+#[test]
+fn unix_lab_server_serves_python_and_sockkit_students_and_survives_garbage() {
+    let d = dir();
+    let path = d.path().join("lab");
+    let roster = d.path().join("roster.csv");
+    let mut server =
+        Proc::sockkit_null(&["lab-server", "-U", text(&path), "--roster", text(&roster)]);
+    server
+        .stdout
+        .wait_contains(&format!("Listening at {}\n", path.display()));
+
+    // Client 1: the course's Python student; clients are numbered, as there is no port.
+    let mut student = Proc::python(PY_UNIX_STUDENT, &[text(&path), "1", "Py Student"]);
+    let (code, out, err) = student.finish();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(String::from_utf8_lossy(&out).ends_with("you passed the test\n"));
+    server
+        .stdout
+        .wait_contains("Connected: Student: Py Student, Github Username: gh, sid: 920652002\n");
+
+    // Client 2: sockkit's own lab client.
+    let (code, out, err) = unix_lab_client(&path);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "{{'clientid': 2}} has successfully connected to {}\nData acknowledged by server and you passed the test\n",
+            path.display()
+        )
+    );
+
+    // Client 3 sends garbage: logged by its number and process, closed; the server goes on.
+    {
+        use std::io::Read;
+        let mut bad = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        bad.set_read_timeout(Some(TIMEOUT)).unwrap();
+        // pickle.dumps({'clientid': 3}, 4)
+        let want = b"\x80\x04\x95\x11\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x08clientid\x94K\x03s.";
+        let mut welcome = [0u8; 28];
+        bad.read_exact(&mut welcome).unwrap();
+        assert_eq!(&welcome, want);
+        bad.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        let line = server.stderr.wait_contains("not a valid pickle");
+        assert!(
+            line.starts_with("sockkit: client 3, a local process (pid "),
+            "{line}"
+        );
+    }
+    let mut student = Proc::python(PY_UNIX_STUDENT, &[text(&path), "4", "Late Student"]);
+    assert_eq!(student.finish().0, Some(0));
+    server
+        .stdout
+        .wait_contains("Connected: Student: Late Student");
+
+    // SIGTERM: the summary, the socket file gone, the roster naming each client by its number.
+    server.signal(15);
+    let (code, _, err) = server.finish();
+    assert_eq!(code, Some(143), "{err}");
+    assert!(
+        err.contains("lab-server stopped: 3 students acknowledged, 1 client rejected\n"),
+        "{err}"
+    );
+    wait_gone(&path);
+    let rows = std::fs::read_to_string(&roster).unwrap();
+    let ids: Vec<&str> = rows
+        .lines()
+        .skip(1)
+        .map(|r| r.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(ids, ["1", "2", "4"], "{rows}");
+}
+
+#[test]
+fn unix_lab_client_passes_against_a_python_unix_lab_server() {
+    let d = dir();
+    let path = d.path().join("pylab");
+    let mut server = Proc::python(PY_UNIX_LAB_SERVER, &[text(&path)]);
+    server.stdout.wait_contains("READY\n");
+    let (code, out, err) = unix_lab_client(&path);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "{{'clientid': 7}} has successfully connected to {}\nData acknowledged by server and you passed the test\n",
+            path.display()
+        )
+    );
+    server.stdout.wait_contains(
+        "Connected: Student: Alice Brown, Github Username: abrown, sid: 123456789\n",
+    );
+    assert_eq!(server.finish().0, Some(0));
 }
