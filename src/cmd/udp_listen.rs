@@ -46,6 +46,34 @@ const SENDERS_LISTED: usize = 64;
 /// How often -v says how many datagrams came and how many the kernel dropped.
 const STATS_EVERY: Duration = Duration::from_secs(1);
 
+/// After a signal, the datagrams the socket already holds are still taken and shown (they reached
+/// this host before the signal, and -v's last count would otherwise miss them): until none comes
+/// for [`Drain::QUIET`], for at most [`Drain::LONGEST`] under a flood.
+#[derive(Default)]
+struct Drain {
+    until: Option<tokio::time::Instant>,
+}
+
+impl Drain {
+    const QUIET: Duration = Duration::from_millis(2);
+    const LONGEST: Duration = Duration::from_millis(200);
+
+    fn start(&mut self) {
+        self.until = Some(tokio::time::Instant::now() + Self::LONGEST);
+    }
+
+    fn active(&self) -> bool {
+        self.until.is_some()
+    }
+
+    /// Resolves when the drain is over: nothing came for QUIET since this was called (a select
+    /// loop calls it anew after each datagram), or LONGEST has passed. Never without a signal.
+    async fn over(&self) {
+        let quiet = tokio::time::Instant::now() + Self::QUIET;
+        crate::sleep_until(self.until.map(|u| u.min(quiet))).await
+    }
+}
+
 pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
     crate::cli::check_unix_mode(&args.unix, args.unix_mode)?;
     if let Some(path) = args.unix.as_deref() {
@@ -100,11 +128,13 @@ pub async fn run(args: UdpListenArgs, out: Output) -> Result<ExitCode> {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last: Option<SocketAddr> = None;
     let mut stop = std::pin::pin!(crate::stopped());
+    let mut drain = Drain::default();
     loop {
         let left = args.count.map(|c| c - stats.received);
         tokio::select! {
-            // A signal: what was received is with the stdout thread already.
-            () = &mut stop => break,
+            // A signal: take what the socket holds, then end.
+            () = &mut stop, if !drain.active() => drain.start(),
+            () = drain.over(), if drain.active() => break,
             // Cancel-safe: a batch is only taken once the socket is readable, without waiting.
             r = rx.recv(&socket, left) => {
                 let mut batch = match r {
@@ -379,6 +409,7 @@ mod unix {
         let mut received = 0u64;
         // The latest sender: `Some(None)` when its socket has no name (it cannot be answered).
         let mut last: Option<Option<UnixAddr>> = None;
+        let mut drain = Drain::default();
         loop {
             tokio::select! {
                 r = socket.recv_from(&mut buf) => {
@@ -420,8 +451,9 @@ mod unix {
                     }
                 }
                 () = &mut quit => break,
-                // A signal: end now, so the socket file goes at once.
-                () = crate::stopped() => break,
+                // A signal: take what the socket holds, then end (the socket file goes then).
+                () = crate::stopped(), if !drain.active() => drain.start(),
+                () = drain.over(), if drain.active() => break,
             }
         }
         out.flush().await;

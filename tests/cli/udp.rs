@@ -442,6 +442,34 @@ fn burst_from_several_senders_neither_split_nor_joined() {
     }
 }
 
+/// Datagrams that reached the socket before Ctrl-C are shown, and counted by -v's last line: the
+/// listener is stopped (SIGSTOP) while they arrive and while SIGINT is sent, so that when it goes
+/// on the signal and the datagrams are there at once.
+#[cfg(unix)]
+#[test]
+fn datagrams_queued_before_ctrl_c_are_still_shown() {
+    for relay in [&[][..], &["--show-sender"]] {
+        for _ in 0..3 {
+            let mut args = vec!["-v", "127.0.0.1"];
+            args.extend_from_slice(relay);
+            let (mut listener, port) = udp_listener(&args);
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            listener.signal(libc::SIGSTOP);
+            for i in 0..5 {
+                s.send_to(format!("d{i}\n").as_bytes(), local(port))
+                    .unwrap();
+            }
+            listener.signal(libc::SIGINT);
+            listener.signal(libc::SIGCONT);
+            let (code, out, err) = listener.finish();
+            assert_eq!(code, Some(130), "{err}");
+            let out = String::from_utf8(out).unwrap();
+            assert_eq!(out.matches('d').count(), 5, "{relay:?}: {out:?}\n{err}");
+            assert!(err.contains("sockkit: received 5 datagrams"), "{err}");
+        }
+    }
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_tiny_receive_buffer_reports_kernel_drops() {

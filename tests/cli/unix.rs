@@ -815,3 +815,30 @@ fn unix_lab_client_passes_against_a_python_unix_lab_server() {
     );
     assert_eq!(server.finish().0, Some(0));
 }
+
+/// As over UDP: datagrams queued before Ctrl-C are shown and counted, then the socket file goes.
+#[test]
+fn unix_datagrams_queued_before_ctrl_c_are_still_shown() {
+    let d = dir();
+    let path = d.path().join("q");
+    for _ in 0..3 {
+        let mut listener = Proc::sockkit(&["udp-listen", "-v", "-U", text(&path)]);
+        listener.stderr.wait_contains("listening on");
+        let s = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        listener.signal(libc::SIGSTOP);
+        for i in 0..5 {
+            s.send_to(format!("d{i}\n").as_bytes(), &path).unwrap();
+        }
+        listener.signal(libc::SIGINT);
+        listener.signal(libc::SIGCONT);
+        let (code, out, err) = listener.finish();
+        assert_eq!(code, Some(130), "{err}");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "d0\nd1\nd2\nd3\nd4\n",
+            "{err}"
+        );
+        assert!(err.contains("sockkit: received 5 datagrams"), "{err}");
+        wait_gone(&path);
+    }
+}
