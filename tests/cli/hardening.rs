@@ -37,7 +37,18 @@ fn pipe() -> (OwnedFd, OwnedFd) {
     let mut fds = [0; 2];
     // Close-on-exec, so children started by other tests do not inherit (and hold open) our pipe.
     // SAFETY: pipe2 fills two fresh descriptors.
+    #[cfg(target_os = "linux")]
     assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // macOS has no pipe2: the flag is set right after, and a child another test starts in between
+    // may hold the pipe open (a late EOF there, no wrong result).
+    // SAFETY: pipe fills two fresh descriptors; F_SETFD only sets their flag.
+    #[cfg(not(target_os = "linux"))]
+    unsafe {
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+        for fd in fds {
+            assert_eq!(libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC), 0);
+        }
+    }
     // SAFETY: both are ours.
     unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
 }

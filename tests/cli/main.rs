@@ -2,6 +2,10 @@
 //!
 //! Every test runs the real `sockkit` binary against real peers (python3, Debian's nc, or sockkit
 //! itself), on port 0 or a port the program reports; every wait has a timeout.
+//!
+//! Unix only: the peers, the signals and the pseudo-terminal these tests drive are Unix's. On
+//! Windows the unit tests (`cargo test --lib`) still run.
+#![cfg(unix)]
 
 mod harness;
 
