@@ -181,6 +181,28 @@ fn roots(path: &Path, flag: &str) -> Result<Arc<RootCertStore>> {
     Ok(Arc::new(store))
 }
 
+/// The platform's verifier; where the system has no trusted certificates at all (Linux without
+/// ca-certificates, as in slim containers), Mozilla's roots built into sockkit, with a warning, so
+/// that `connect --tls` still verifies rather than failing or being run with --insecure.
+fn system_roots(provider: &Arc<CryptoProvider>) -> Result<Arc<dyn ServerCertVerifier>> {
+    match rustls_platform_verifier::Verifier::new(provider.clone()) {
+        Ok(v) => Ok(Arc::new(v)),
+        Err(e) => {
+            let why = e.to_string();
+            eprintln!(
+                "sockkit: warning: no trusted certificates on this system ({}); checking against the Mozilla roots built into sockkit (--ca FILE chooses others)",
+                why.trim_start_matches("unexpected error: ")
+            );
+            let mut roots = RootCertStore::empty();
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            let v = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| anyhow!("cannot use the built-in roots: {e}"))?;
+            Ok(v)
+        }
+    }
+}
+
 fn alpn(protocols: &[String]) -> Vec<Vec<u8>> {
     protocols.iter().map(|p| p.as_bytes().to_vec()).collect()
 }
@@ -277,10 +299,7 @@ impl Client {
                     .map_err(|e| anyhow!("cannot use --ca {}: {e}", ca.display()))?;
             Trust::Chain(v)
         } else {
-            let v = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| {
-                anyhow!("cannot load the system's trusted certificates ({e}); give --ca FILE or --pin sha256:HEX")
-            })?;
-            Trust::Chain(Arc::new(v))
+            Trust::Chain(system_roots(&provider)?)
         };
         let check = Arc::new(ServerCheck {
             trust,

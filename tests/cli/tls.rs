@@ -231,6 +231,49 @@ fn tls_self_signed_server_refused_without_trust_and_nothing_sent() {
     );
 }
 
+/// Where the system has no trusted certificates (here: SSL_CERT_FILE and SSL_CERT_DIR name nothing,
+/// as in a container without ca-certificates), the built-in Mozilla roots are used, said in one
+/// warning line: a self-signed server is still refused, and nothing is sent.
+#[test]
+fn tls_without_a_system_trust_store_checks_against_built_in_roots() {
+    let pki = Pki::new();
+    let (mut server, port) = s_server(&pki, "self.pem", "self.key");
+    let nothing = pki.path("no-such-store");
+    let mut client = Command::new(crate::harness::sockkit_path())
+        .args(["connect", "--tls", "localhost", &port.to_string()])
+        .env("SSL_CERT_FILE", &nothing)
+        .env("SSL_CERT_DIR", &nothing)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut client.stdin.take().unwrap(), b"secret\n").unwrap();
+    let out = client.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("sockkit: warning: no trusted certificates on this system (")
+            && lines[0].ends_with(
+                "checking against the Mozilla roots built into sockkit (--ca FILE chooses others)"
+            ),
+        "{err}"
+    );
+    assert!(
+        lines[1].contains("unknown issuer") && lines[1].contains("self-signed"),
+        "{err}"
+    );
+    server.close_stdin();
+    let _ = server.wait_timeout(Duration::from_secs(5));
+    assert!(
+        !server.stdout.text().contains("secret"),
+        "sent before the check"
+    );
+}
+
 #[test]
 fn tls_expired_certificate_refused() {
     let pki = Pki::new();
