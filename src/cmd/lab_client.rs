@@ -1,7 +1,7 @@
 //! `sockkit lab-client`: the student's side of the socket-lab handshake (PROTOCOL.md section 1).
 //!
 //! Prints exactly the lab's lines, `{'clientid': 60644} has successfully connected to 127.0.0.1/12000`
-//! and `Data acknowledged by server and you passed the test`, and accepts what a Python client
+//! (or to the `-U` socket's path) and `Data acknowledged by server and you passed the test`, and accepts what a Python client
 //! written from the lab README accepts: any welcome (printed with Python's `str()`, a nested dict or
 //! a str id included), any acknowledgement equal to 1 in Python (`1`, `True`, `1.0`), however late
 //! it comes (`--ack-timeout` sets a limit; by default a note on stderr after 5 s says what it waits

@@ -1,7 +1,8 @@
 //! `sockkit lab-server`: the instructor's side of the socket-lab handshake (PROTOCOL.md section 1),
 //! compatible with the Python original and built to serve a whole class at once.
 //!
-//! Each client gets its own task: it is sent `{'clientid': <its source port>}`, and every student dict
+//! Each client gets its own task: it is sent `{'clientid': <its source port>}` (over `-U`, where there
+//! is no port, its number: 1, 2, 3...), and every student dict
 //! it sends is printed (`Connected: Student: ...`, `str()` of each value as the original's f-string
 //! does, with unprintable characters escaped) and acknowledged with pickled `1`. After that the
 //! connection stays open until the client closes it, as the original keeps it: real clients sit in a
